@@ -1,0 +1,57 @@
+# Everything a developer or CI needs; `make dev` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+PYTEST_WORKERS ?= 2
+
+.PHONY: dev test lint typecheck unit bench seed job jobs outbox create-admin deploy clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+venv: $(STAMP)
+
+dev: $(STAMP) ## API at http://127.0.0.1:$${PORT:-8000}/api/v1 on embedded DynamoDB with seed data
+	$(BIN)/python -m chalicelib.localstack.server
+
+test: $(STAMP) lint typecheck ## ruff, mypy and the whole pytest suite against moto
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+bench: $(STAMP) ## DynamoDB operations and capacity units per endpoint, at several history sizes
+	$(BIN)/python -m benchmarks.run
+
+seed: $(STAMP) ## load seed data into DYNAMODB_ENDPOINT_URL (default: the running `make dev`)
+	$(BIN)/python -m seeds.loader
+
+jobs: $(STAMP)
+	$(BIN)/python -m chalicelib.localstack.jobs --list
+
+job: $(STAMP) ## run one scheduled job against the local stack: make job NAME=...
+	$(BIN)/python -m chalicelib.localstack.jobs $(NAME)
+
+outbox: ## emails the local stack "sent"
+	@cat .local/outbox.jsonl 2>/dev/null || echo "(no mail yet)"
+
+create-admin: $(STAMP) ## first admin of a deployed stage: make create-admin EMAIL=... (needs AWS credentials)
+	$(BIN)/python -m chalicelib.accounts.cli create-admin --email $(EMAIL)
+
+deploy: $(STAMP) ## make deploy STAGE=dev|staging|prod (needs AWS credentials)
+	aws cloudformation deploy --stack-name openmrcs-$(STAGE) --template-file infra/template.json \
+		--parameter-overrides Stage=$(STAGE)
+	$(BIN)/chalice deploy --stage $(STAGE)
+	$(BIN)/python -m infra.post_deploy --stage $(STAGE)
+
+clean:
+	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,32 @@
+"""OpenMRCS API: declares routes (one Blueprint per domain), the table stream handler and schedules.
+
+The code lives in chalicelib/; this file only wires it to Lambda."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from chalice.app import Chalice, DynamoDBEvent
+
+from chalicelib.accounts import routes as accounts
+from chalicelib.core.http import API_PREFIX, http_middleware, install_method_fallbacks
+from chalicelib.core.streams import process_stream_event
+from chalicelib.system import routes as system
+
+app = Chalice(app_name="openmrcs")
+app.register_middleware(http_middleware, "http")
+
+for blueprint in (system.bp, accounts.bp):
+    app.register_blueprint(blueprint, url_prefix=API_PREFIX)
+install_method_fallbacks(app)
+
+# Set per stage in .chalice/config.json from the infra stack's TableStreamArn output.
+TABLE_STREAM_ARN = os.environ.get(
+    "TABLE_STREAM_ARN", "arn:aws:dynamodb:eu-west-2:000000000000:table/openmrcs-dev/stream/local"
+)
+
+
+@app.on_dynamodb_record(stream_arn=TABLE_STREAM_ARN, batch_size=100, starting_position="TRIM_HORIZON")
+def table_stream(event: DynamoDBEvent) -> dict[str, Any]:
+    return process_stream_event(event.to_dict(), event.context)

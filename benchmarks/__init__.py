@@ -1,0 +1,1 @@
+"""Deterministic cost figures (DynamoDB operations and capacity units per endpoint) and timings."""

@@ -1,0 +1,71 @@
+"""`make bench`: DynamoDB operations and capacity units per endpoint (deterministic), then timings.
+
+Capacity units are computed from item sizes with DynamoDB's published rules (moto reports a
+constant): reads in 4 KB units, half for eventually consistent; writes in 1 KB units; transactions x2."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+from benchmarks.harness import Measured, api
+
+PASSWORD = "Bench-Password-2026"
+
+
+def row(name: str, measured: Measured) -> str:
+    ops = ", ".join(f"{op} x{n}" for op, n in sorted(measured.operations.items())) or "none"
+    return f"| {name} | {measured.status} | {ops} | {measured.rcu:g} | {measured.wcu:g} |"
+
+
+def auth_costs() -> list[str]:
+    lines = ["| endpoint | status | DynamoDB operations | RCU | WCU |", "|---|---|---|---|---|"]
+    with api() as client:
+        registered = client.call(
+            "POST", "/auth/register", {"email": "bench@example.com", "password": PASSWORD, "display_name": "Bench"}
+        )
+        lines.append(row("POST /auth/register", registered))
+        login = client.call("POST", "/auth/login", {"email": "bench@example.com", "password": PASSWORD})
+        lines.append(row("POST /auth/login", login))
+        failed = client.call("POST", "/auth/login", {"email": "bench@example.com", "password": "Wrong-Password-1"})
+        lines.append(row("POST /auth/login (wrong password)", failed))
+        refreshed = client.call("POST", "/auth/refresh", {"refresh": login.body["refresh"]})
+        lines.append(row("POST /auth/refresh", refreshed))
+        lines.append(row("GET /me", client.call("GET", "/me", token=refreshed.body["access"])))
+    return lines
+
+
+def import_times(runs: int = 7) -> list[str]:
+    """Cold import of app.py beside a bare Chalice + boto3 app, in fresh interpreters, same run."""
+    bare = "import boto3, chalice; chalice.Chalice(app_name='bare')"
+    ours = "import app"
+    env_prefix = "import os; os.environ.setdefault('POWERTOOLS_TRACE_DISABLED','true'); "
+    results = {}
+    for name, code in (("bare Chalice + boto3", bare), ("app.py", ours)):
+        samples = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-c", env_prefix + code], check=True)
+            samples.append((time.perf_counter() - started) * 1000)
+        results[name] = statistics.median(samples)
+    baseline = results["bare Chalice + boto3"]
+    lines = [f"| import (fresh interpreter, median of {runs}) | ms | vs bare |", "|---|---|---|"]
+    lines += [f"| {name} | {ms:.0f} | +{ms - baseline:.0f} ms |" for name, ms in results.items()]
+    return lines
+
+
+SECTIONS: dict[str, Any] = {"auth": auth_costs, "import": import_times}
+
+
+def main() -> None:
+    chosen = sys.argv[1:] or list(SECTIONS)
+    for name in chosen:
+        print(f"\n## {name}\n")
+        print("\n".join(SECTIONS[name]()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Accounts: registration, login, tokens and sessions, email verification, password reset, profiles."""

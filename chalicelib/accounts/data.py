@@ -1,0 +1,157 @@
+"""Account items and their keys. See docs/data-model.md, patterns A1-A12."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.update import Action
+
+from chalicelib.core.db import TableItem, transaction
+
+
+def user_pk(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def email_pk(email: str) -> str:
+    return f"EMAIL#{email.strip().lower()}"
+
+
+PROFILE_SK = "PROFILE"
+SESSION_PREFIX = "AUTHSESSION#"
+
+
+class UserItem(TableItem, discriminator="User"):
+    user_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    password_hash = UnicodeAttribute()
+    role = UnicodeAttribute(default="user")
+    is_email_verified = BooleanAttribute(default=False)
+    display_name = UnicodeAttribute()
+    avatar_url = UnicodeAttribute(null=True)
+    timezone = UnicodeAttribute(default="UTC")
+    prefers_explanations = BooleanAttribute(default=True)
+    extra_time_percent = NumberAttribute(default=0)
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+    # Sessions created before this instant are dead (password reset, admin action): O(1) revoke-all.
+    sessions_valid_after = NumberAttribute(default=0)
+    login_failures = NumberAttribute(default=0)
+    login_window_started = NumberAttribute(default=0)
+    locked_until = NumberAttribute(default=0)
+    version = VersionAttribute()
+
+
+class EmailClaim(TableItem, discriminator="EmailClaim"):
+    """Owns an address; created in the same transaction as the user, conditional on not existing."""
+
+    user_id = UnicodeAttribute()
+
+
+class AuthSession(TableItem, discriminator="AuthSession"):
+    """One refresh-token family (one device). Only the newest token of the family is accepted."""
+
+    session_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    current_jti = UnicodeAttribute()
+    device = UnicodeAttribute(default="unknown")
+    created_at = NumberAttribute()
+    last_used_at = NumberAttribute()
+    revoked_at = NumberAttribute(null=True)
+    revoked_reason = UnicodeAttribute(null=True)
+
+
+class OneTimeToken(TableItem, discriminator="OneTimeToken"):
+    """Email verification or password reset token, keyed by its SHA-256; deleted when used."""
+
+    purpose = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+
+
+def get_user(user_id: str) -> UserItem | None:
+    try:
+        return UserItem.get(user_pk(user_id), PROFILE_SK, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def get_email_claim(email: str) -> EmailClaim | None:
+    try:
+        return EmailClaim.get(email_pk(email), "EMAIL", consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def get_session(user_id: str, session_id: str) -> AuthSession | None:
+    try:
+        return AuthSession.get(user_pk(user_id), SESSION_PREFIX + session_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def get_user_and_session(user_id: str, session_id: str) -> tuple[UserItem | None, AuthSession | None]:
+    """Both items a refresh needs, in one BatchGetItem."""
+    keys = [(user_pk(user_id), PROFILE_SK), (user_pk(user_id), SESSION_PREFIX + session_id)]
+    user: UserItem | None = None
+    session: AuthSession | None = None
+    for item in TableItem.batch_get(keys, consistent_read=True):
+        if isinstance(item, UserItem):
+            user = item
+        elif isinstance(item, AuthSession):
+            session = item
+    return user, session
+
+
+def list_sessions(user_id: str) -> list[AuthSession]:
+    return list(AuthSession.query(user_pk(user_id), AuthSession.SK.startswith(SESSION_PREFIX)))
+
+
+def get_token(token_digest: str) -> OneTimeToken | None:
+    try:
+        return OneTimeToken.get(f"TOKEN#{token_digest}", "TOKEN", consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def new_user_items(user: UserItem) -> tuple[EmailClaim, UserItem]:
+    claim = EmailClaim(PK=email_pk(user.email), SK="EMAIL", user_id=user.user_id)
+    user.PK, user.SK = user_pk(user.user_id), PROFILE_SK
+    return claim, user
+
+
+def new_session(user_id: str, session_id: str, jti: str, device: str, now: int, expires_at: int) -> AuthSession:
+    return AuthSession(
+        PK=user_pk(user_id),
+        SK=SESSION_PREFIX + session_id,
+        session_id=session_id,
+        user_id=user_id,
+        current_jti=jti,
+        device=device,
+        created_at=now,
+        last_used_at=now,
+        expires_at=expires_at,
+    )
+
+
+def new_token(token_digest: str, purpose: str, user_id: str, expires_at: int) -> OneTimeToken:
+    return OneTimeToken(PK=f"TOKEN#{token_digest}", SK="TOKEN", purpose=purpose, user_id=user_id, expires_at=expires_at)
+
+
+def create_user(claim: EmailClaim, user: UserItem, extra: list[TableItem]) -> None:
+    """Claim the email and create the user atomically; fails as a condition failure if taken."""
+    with transaction() as tx:
+        tx.save(claim, condition=EmailClaim.PK.does_not_exist())
+        tx.save(user, condition=UserItem.PK.does_not_exist())
+        for item in extra:
+            tx.save(item)
+
+
+def consume_token_and_update_user(
+    token: OneTimeToken, user: UserItem, actions: list[Action], extra: list[TableItem]
+) -> None:
+    """Spend a one-time token and apply its effect in one transaction: a token works at most once."""
+    with transaction() as tx:
+        tx.delete(token, condition=OneTimeToken.PK.exists())
+        tx.update(user, actions=actions)  # pynamodb adds the version condition: no lost update
+        for item in extra:
+            tx.save(item)

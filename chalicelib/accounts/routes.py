@@ -1,0 +1,221 @@
+"""HTTP routes of the accounts domain: parse, call the service, return."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint
+
+from chalicelib.accounts import service
+from chalicelib.accounts.schemas import (
+    Accepted,
+    ChangeRoleRequest,
+    EmailOnlyRequest,
+    LoginRequest,
+    RefreshRequest,
+    RegisterRequest,
+    RegisterResponse,
+    ResetPasswordRequest,
+    SessionOut,
+    TokenPair,
+    TokenRequest,
+    UpdateProfileRequest,
+    UserOut,
+)
+from chalicelib.core.http import Call, endpoint
+from chalicelib.core.security import Role
+
+bp = Blueprint(__name__)
+AUTH = ("auth",)
+ME = ("me",)
+
+
+def _device(call: Call) -> str:
+    return call.header("user-agent") or "unknown"
+
+
+@endpoint(
+    bp,
+    "/auth/register",
+    "POST",
+    summary="Create an account",
+    tags=AUTH,
+    auth="public",
+    body=RegisterRequest,
+    response=RegisterResponse,
+    status=201,
+    no_store=True,
+    errors=(400, 409, 422),
+)
+def register(call: Call) -> RegisterResponse:
+    account = service.register(call.body, device=_device(call))
+    return RegisterResponse(access=account.tokens.access, refresh=account.tokens.refresh, user=account.user)
+
+
+@endpoint(
+    bp,
+    "/auth/login",
+    "POST",
+    summary="Log in with email and password",
+    tags=AUTH,
+    auth="public",
+    body=LoginRequest,
+    response=TokenPair,
+    no_store=True,
+    errors=(400, 401, 422, 429),
+)
+def login(call: Call) -> TokenPair:
+    return service.login(call.body.email, call.body.password, device=_device(call))
+
+
+@endpoint(
+    bp,
+    "/auth/refresh",
+    "POST",
+    summary="Rotate a refresh token",
+    tags=AUTH,
+    auth="public",
+    body=RefreshRequest,
+    response=TokenPair,
+    no_store=True,
+    errors=(400, 401, 422),
+)
+def refresh(call: Call) -> TokenPair:
+    return service.refresh(call.body.refresh)
+
+
+@endpoint(
+    bp, "/auth/logout", "POST", summary="End this device's session", tags=AUTH, status=204, no_store=True, errors=(401,)
+)
+def logout(call: Call) -> None:
+    service.logout(call.user)
+
+
+@endpoint(
+    bp,
+    "/auth/verify-email",
+    "POST",
+    summary="Confirm the email address",
+    tags=AUTH,
+    auth="public",
+    body=TokenRequest,
+    response=UserOut,
+    no_store=True,
+    errors=(400, 422),
+)
+def verify_email(call: Call) -> UserOut:
+    return service.verify_email(call.body.token)
+
+
+@endpoint(
+    bp,
+    "/auth/verify-email/resend",
+    "POST",
+    summary="Send a new verification email",
+    tags=AUTH,
+    response=Accepted,
+    status=202,
+    no_store=True,
+    errors=(401, 409),
+)
+def resend_verification(call: Call) -> Accepted:
+    service.resend_verification(call.user)
+    return Accepted(message="A new verification email is on its way.")
+
+
+@endpoint(
+    bp,
+    "/auth/forgot-password",
+    "POST",
+    summary="Email a password reset link",
+    tags=AUTH,
+    auth="public",
+    body=EmailOnlyRequest,
+    response=Accepted,
+    status=202,
+    no_store=True,
+    errors=(400, 422),
+)
+def forgot_password(call: Call) -> Accepted:
+    service.forgot_password(call.body.email)
+    return Accepted(message="If an account exists for this address, a reset link has been sent.")
+
+
+@endpoint(
+    bp,
+    "/auth/reset-password",
+    "POST",
+    summary="Set a new password with a reset token",
+    tags=AUTH,
+    auth="public",
+    body=ResetPasswordRequest,
+    status=204,
+    no_store=True,
+    errors=(400, 422),
+)
+def reset_password(call: Call) -> None:
+    service.reset_password(call.body.token, call.body.new_password)
+
+
+@endpoint(
+    bp, "/me", "GET", summary="The signed-in user and profile", tags=ME, response=UserOut, no_store=True, errors=(401,)
+)
+def get_me(call: Call) -> UserOut:
+    return service.get_me(call.user)
+
+
+@endpoint(
+    bp,
+    "/me",
+    "PATCH",
+    summary="Update the profile",
+    tags=ME,
+    body=UpdateProfileRequest,
+    response=UserOut,
+    no_store=True,
+    errors=(400, 401, 422),
+)
+def update_me(call: Call) -> UserOut:
+    return service.update_me(call.user, call.body)
+
+
+@endpoint(
+    bp,
+    "/me/sessions",
+    "GET",
+    summary="Active sessions (devices)",
+    tags=ME,
+    response=list[SessionOut],
+    no_store=True,
+    errors=(401,),
+)
+def list_sessions(call: Call) -> list[SessionOut]:
+    return service.list_sessions(call.user)
+
+
+@endpoint(
+    bp,
+    "/me/sessions/{session_id}",
+    "DELETE",
+    summary="Revoke one session",
+    tags=ME,
+    status=204,
+    no_store=True,
+    errors=(401, 404),
+)
+def revoke_session(call: Call) -> None:
+    service.revoke_session(call.user, call.params["session_id"])
+
+
+@endpoint(
+    bp,
+    "/admin/users/{user_id}",
+    "PATCH",
+    summary="Change a user's role (audited)",
+    tags=("admin",),
+    roles=(Role.ADMIN,),
+    body=ChangeRoleRequest,
+    response=UserOut,
+    no_store=True,
+    errors=(400, 401, 403, 404, 409, 422),
+)
+def change_role(call: Call) -> UserOut:
+    return service.change_role(call.user, call.params["user_id"], call.body.role)

@@ -1,0 +1,115 @@
+"""Request and response shapes of the account endpoints."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated, Literal
+from zoneinfo import available_timezones
+
+import email_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, HttpUrl, StringConstraints
+
+from chalicelib.core.config import get_settings
+from chalicelib.core.security import Role
+
+if get_settings().allow_local_email_domains:
+    # The local stack's accounts live at @openmrcs.local; this is email-validator's documented switch.
+    email_validator.SPECIAL_USE_DOMAIN_NAMES[:] = [
+        name for name in email_validator.SPECIAL_USE_DOMAIN_NAMES if name not in ("local", "test")
+    ]
+
+Password = Annotated[str, Field(min_length=10, max_length=128)]
+DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Email = Annotated[EmailStr, Field(max_length=254)]
+Token = Annotated[str, Field(min_length=16, max_length=2048)]
+
+
+@lru_cache(maxsize=1)
+def _timezones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _iana_timezone(value: str) -> str:
+    if value not in _timezones():
+        raise ValueError("must be an IANA time zone name such as 'Europe/London'")
+    return value
+
+
+Timezone = Annotated[str, Field(max_length=64), AfterValidator(_iana_timezone)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=4096)
+
+
+class RegisterRequest(Strict):
+    email: Email
+    password: Password
+    display_name: DisplayName
+
+
+class LoginRequest(Strict):
+    email: Email
+    password: Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class RefreshRequest(Strict):
+    refresh: Token
+
+
+class EmailOnlyRequest(Strict):
+    email: Email
+
+
+class TokenRequest(Strict):
+    token: Token
+
+
+class ResetPasswordRequest(Strict):
+    token: Token
+    new_password: Password
+
+
+class UpdateProfileRequest(Strict):
+    display_name: DisplayName | None = None
+    avatar_url: Annotated[HttpUrl, Field(max_length=2048)] | None = None
+    timezone: Timezone | None = None
+    prefers_explanations: bool | None = None
+
+
+class ChangeRoleRequest(Strict):
+    role: Role
+
+
+class UserOut(BaseModel):
+    id: str
+    email: str
+    role: Role
+    is_email_verified: bool
+    display_name: str
+    avatar_url: str | None
+    timezone: str
+    prefers_explanations: bool
+    created_at: str
+
+
+class TokenPair(BaseModel):
+    access: str
+    refresh: str
+
+
+class RegisterResponse(TokenPair):
+    user: UserOut
+
+
+class SessionOut(BaseModel):
+    id: str
+    device: str
+    created_at: str
+    last_used_at: str
+    current: bool
+
+
+class Accepted(BaseModel):
+    status: Literal["accepted"] = "accepted"
+    message: str

@@ -1,0 +1,426 @@
+"""Account rules: who may log in, how tokens rotate, what a reset revokes."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
+
+from chalicelib.accounts import data
+from chalicelib.accounts.data import AuthSession, UserItem
+from chalicelib.accounts.password_policy import check_password
+from chalicelib.accounts.schemas import (
+    RegisterRequest,
+    SessionOut,
+    TokenPair,
+    UpdateProfileRequest,
+    UserOut,
+)
+from chalicelib.audit.data import new_event
+from chalicelib.core import clock
+from chalicelib.core.config import get_settings
+from chalicelib.core.db import is_condition_failure, retry_on_conflict, transaction
+from chalicelib.core.email import Email, get_sender
+from chalicelib.core.errors import ApiError, Conflict, NotFound, TooManyRequests, Unauthorized, field_error
+from chalicelib.core.observability import logger, metrics
+from chalicelib.core.security import (
+    Principal,
+    Role,
+    burn_password_check,
+    decode_token,
+    digest,
+    hash_password,
+    issue_access_token,
+    issue_refresh_token,
+    needs_rehash,
+    new_opaque_token,
+    verify_password,
+)
+
+INVALID_CREDENTIALS = "The email or password is incorrect."
+VERIFY_EMAIL = "verify_email"
+RESET_PASSWORD = "reset_password"
+
+
+class InvalidToken(ApiError):
+    status, code = 400, "invalid_token"
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    tokens: TokenPair
+    user: UserOut
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def to_user_out(user: UserItem) -> UserOut:
+    return UserOut(
+        id=user.user_id,
+        email=user.email,
+        role=Role(user.role),
+        is_email_verified=bool(user.is_email_verified),
+        display_name=user.display_name,
+        avatar_url=user.avatar_url,
+        timezone=user.timezone,
+        prefers_explanations=bool(user.prefers_explanations),
+        created_at=clock.iso_from_ms(user.created_at),
+    )
+
+
+# --- registration and login ---------------------------------------------------------------------
+
+
+def register(request: RegisterRequest, *, device: str) -> NewAccount:
+    check_password(request.password, email=request.email)
+    user = _new_user(request.email, request.password, request.display_name, role=Role.USER)
+    session, tokens = _start_session(user, device)
+    verify_token, verify_item = _new_one_time_token(VERIFY_EMAIL, user.user_id, get_settings().verify_token_ttl_sec)
+    claim, user = data.new_user_items(user)
+    try:
+        data.create_user(claim, user, extra=[session, verify_item])
+    except TransactWriteError as exc:
+        if is_condition_failure(exc):
+            raise Conflict("An account with this email already exists.") from exc
+        raise
+    _send_verification(user, verify_token)
+    metrics.add_metric(name="UserRegistered", unit="Count", value=1)
+    logger.info("user registered", extra={"user_id": user.user_id})
+    return NewAccount(tokens=tokens, user=to_user_out(user))
+
+
+def _new_user(email: str, password: str, display_name: str, *, role: Role, verified: bool = False) -> UserItem:
+    now = _now_ms()
+    return UserItem(
+        user_id=clock.new_id(),
+        email=email.strip().lower(),
+        password_hash=hash_password(password),
+        role=role.value,
+        is_email_verified=verified,
+        display_name=display_name,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def login(email: str, password: str, *, device: str) -> TokenPair:
+    claim = data.get_email_claim(email)
+    user = data.get_user(claim.user_id) if claim else None
+    if user is None:
+        burn_password_check(password)
+        raise Unauthorized(INVALID_CREDENTIALS)
+    _refuse_if_locked(user)
+    if not verify_password(user.password_hash, password):
+        _record_failed_login(user)
+        raise Unauthorized(INVALID_CREDENTIALS)
+    _clear_failures_and_rehash(user, password)
+    session, tokens = _start_session(user, device)
+    session.save()
+    logger.info("login succeeded", extra={"user_id": user.user_id})
+    return tokens
+
+
+def _refuse_if_locked(user: UserItem) -> None:
+    remaining = int(user.locked_until) - clock.epoch()
+    if remaining > 0:
+        metrics.add_metric(name="LoginLockedOut", unit="Count", value=1)
+        raise TooManyRequests("Too many failed logins; try again later.", retry_after_sec=remaining)
+
+
+def _record_failed_login(user: UserItem) -> None:
+    settings = get_settings()
+    state = {"user": user}
+
+    def attempt() -> None:
+        current = state["user"]
+        now = clock.epoch()
+        window_open = now - int(current.login_window_started) < settings.login_window_sec
+        failures = int(current.login_failures) + 1 if window_open else 1
+        locks = failures >= settings.login_max_failures
+        actions: list[Action] = [UserItem.login_failures.set(0 if locks else failures)]
+        if not window_open:
+            actions.append(UserItem.login_window_started.set(now))
+        if locks:
+            actions.append(UserItem.locked_until.set(now + settings.lockout_sec))
+        try:
+            current.update(actions=actions)
+        except UpdateError:
+            state["user"] = data.get_user(current.user_id) or current
+            raise
+
+    retry_on_conflict(attempt)
+    metrics.add_metric(name="LoginFailed", unit="Count", value=1)
+    logger.info("login failed", extra={"user_id": user.user_id})
+
+
+def _clear_failures_and_rehash(user: UserItem, password: str) -> None:
+    actions: list[Action] = []
+    if user.login_failures or user.locked_until:
+        actions += [UserItem.login_failures.set(0), UserItem.locked_until.set(0)]
+    if needs_rehash(user.password_hash):
+        actions.append(UserItem.password_hash.set(hash_password(password)))
+    if actions:
+        try:
+            user.update(actions=actions)
+        except UpdateError as exc:  # a concurrent change wins; the login itself still stands
+            if not is_condition_failure(exc):
+                raise
+
+
+def _start_session(user: UserItem, device: str) -> tuple[AuthSession, TokenPair]:
+    session_id = clock.new_id()
+    refresh = issue_refresh_token(user.user_id, session_id)
+    access = issue_access_token(user.user_id, user.role, session_id)
+    session = data.new_session(user.user_id, session_id, refresh.jti, device[:200], _now_ms(), refresh.expires_at)
+    return session, TokenPair(access=access.token, refresh=refresh.token)
+
+
+# --- refresh rotation and revocation -------------------------------------------------------------
+
+
+def refresh(refresh_token: str) -> TokenPair:
+    claims = decode_token(refresh_token, expected_type="refresh")
+    user, session = data.get_user_and_session(str(claims["sub"]), str(claims["sid"]))
+    if user is None or session is None or not _is_live(session, user):
+        raise Unauthorized("The session has ended; log in again.")
+    if claims["jti"] != session.current_jti:
+        _revoke(session, reason="refresh_token_reuse")
+        raise Unauthorized("This refresh token was already used; the session has been revoked.")
+    new_refresh = issue_refresh_token(user.user_id, session.session_id)
+    try:
+        session.update(
+            actions=[
+                AuthSession.current_jti.set(new_refresh.jti),
+                AuthSession.last_used_at.set(_now_ms()),
+                AuthSession.expires_at.set(new_refresh.expires_at),
+            ],
+            condition=(AuthSession.current_jti == claims["jti"]) & AuthSession.revoked_at.does_not_exist(),
+        )
+    except UpdateError as exc:
+        if not is_condition_failure(exc):
+            raise
+        # Another request rotated this token first: the same token was presented twice.
+        _revoke(session, reason="refresh_token_reuse")
+        raise Unauthorized("This refresh token was already used; the session has been revoked.") from exc
+    access = issue_access_token(user.user_id, user.role, session.session_id)
+    return TokenPair(access=access.token, refresh=new_refresh.token)
+
+
+def _is_live(session: AuthSession, user: UserItem) -> bool:
+    return (
+        session.revoked_at is None
+        and int(session.created_at) > int(user.sessions_valid_after)
+        and int(session.expires_at or 0) > clock.epoch()
+    )
+
+
+def _revoke(session: AuthSession, *, reason: str) -> None:
+    session.update(actions=[AuthSession.revoked_at.set(_now_ms()), AuthSession.revoked_reason.set(reason)])
+    logger.warning("session revoked", extra={"user_id": session.user_id, "reason": reason})
+
+
+def logout(principal: Principal) -> None:
+    session = data.get_session(principal.user_id, principal.session_id)
+    if session is not None and session.revoked_at is None:
+        _revoke(session, reason="logout")
+
+
+def list_sessions(principal: Principal) -> list[SessionOut]:
+    user = data.get_user(principal.user_id)
+    if user is None:
+        raise Unauthorized()
+    live = [s for s in data.list_sessions(principal.user_id) if _is_live(s, user)]
+    live.sort(key=lambda s: int(s.last_used_at), reverse=True)
+    return [
+        SessionOut(
+            id=s.session_id,
+            device=s.device,
+            created_at=clock.iso_from_ms(s.created_at),
+            last_used_at=clock.iso_from_ms(s.last_used_at),
+            current=s.session_id == principal.session_id,
+        )
+        for s in live
+    ]
+
+
+def revoke_session(principal: Principal, session_id: str) -> None:
+    session = data.get_session(principal.user_id, session_id)
+    if session is None or session.revoked_at is not None:
+        raise NotFound("No such active session.")
+    _revoke(session, reason="revoked_by_user")
+
+
+# --- email verification and password reset -------------------------------------------------------
+
+
+def _new_one_time_token(purpose: str, user_id: str, ttl_sec: int) -> tuple[str, data.OneTimeToken]:
+    token = new_opaque_token()
+    return token, data.new_token(digest(token), purpose, user_id, clock.epoch() + ttl_sec)
+
+
+def _send_verification(user: UserItem, token: str) -> None:
+    link = f"{get_settings().public_app_url}/verify-email?token={token}"
+    body = (
+        f"Hello {user.display_name},\n\nConfirm your email address for OpenMRCS: {link}\n\nThe link works for 24 hours."
+    )
+    get_sender().send(Email(to=user.email, subject="Confirm your OpenMRCS email address", body=body))
+
+
+def resend_verification(principal: Principal) -> None:
+    user = data.get_user(principal.user_id)
+    if user is None:
+        raise Unauthorized()
+    if user.is_email_verified:
+        raise Conflict("This email address is already verified.")
+    token, item = _new_one_time_token(VERIFY_EMAIL, user.user_id, get_settings().verify_token_ttl_sec)
+    item.save()
+    _send_verification(user, token)
+
+
+def _redeem(token: str, purpose: str) -> tuple[data.OneTimeToken, UserItem]:
+    item = data.get_token(digest(token))
+    if item is None or item.purpose != purpose or int(item.expires_at or 0) <= clock.epoch():
+        raise InvalidToken("This link is invalid or has expired.")
+    user = data.get_user(item.user_id)
+    if user is None:
+        raise InvalidToken("This link is invalid or has expired.")
+    return item, user
+
+
+def _spend(item: data.OneTimeToken, user: UserItem, actions: list[Action]) -> None:
+    try:
+        data.consume_token_and_update_user(item, user, actions, extra=[])
+    except TransactWriteError as exc:
+        if is_condition_failure(exc):
+            raise InvalidToken("This link is invalid or has expired.") from exc
+        raise
+
+
+def verify_email(token: str) -> UserOut:
+    item, user = _redeem(token, VERIFY_EMAIL)
+    _spend(item, user, [UserItem.is_email_verified.set(True), UserItem.updated_at.set(_now_ms())])
+    user.is_email_verified = True
+    return to_user_out(user)
+
+
+def forgot_password(email: str) -> None:
+    claim = data.get_email_claim(email)
+    user = data.get_user(claim.user_id) if claim else None
+    if user is None:
+        return  # same answer either way: the endpoint must not reveal who has an account
+    token, item = _new_one_time_token(RESET_PASSWORD, user.user_id, get_settings().reset_token_ttl_sec)
+    item.save()
+    link = f"{get_settings().public_app_url}/reset-password?token={token}"
+    body = f"Hello {user.display_name},\n\nReset your OpenMRCS password: {link}\n\nThe link works for 1 hour."
+    get_sender().send(Email(to=user.email, subject="Reset your OpenMRCS password", body=body))
+
+
+def reset_password(token: str, new_password: str) -> None:
+    item, user = _redeem(token, RESET_PASSWORD)
+    check_password(new_password, email=user.email, field="new_password")
+    now = _now_ms()
+    _spend(
+        item,
+        user,
+        [
+            UserItem.password_hash.set(hash_password(new_password)),
+            UserItem.sessions_valid_after.set(now),  # every existing session dies with the old password
+            UserItem.login_failures.set(0),
+            UserItem.locked_until.set(0),
+            UserItem.is_email_verified.set(True),  # the reset link proved ownership of the address
+            UserItem.updated_at.set(now),
+        ],
+    )
+    logger.info("password reset", extra={"user_id": user.user_id})
+
+
+# --- profile and roles ---------------------------------------------------------------------------
+
+
+def get_me(principal: Principal) -> UserOut:
+    user = data.get_user(principal.user_id)
+    if user is None:
+        raise NotFound("This account no longer exists.")
+    return to_user_out(user)
+
+
+def update_me(principal: Principal, request: UpdateProfileRequest) -> UserOut:
+    changes = request.model_dump(exclude_unset=True, mode="json")
+    if changes.get("display_name", "") is None or changes.get("timezone", "") is None:
+        raise field_error("body", "display_name and timezone cannot be cleared.")
+
+    def attempt() -> UserItem:
+        user = data.get_user(principal.user_id)
+        if user is None:
+            raise NotFound("This account no longer exists.")
+        actions: list[Action] = [
+            getattr(UserItem, name).set(value) if value is not None else getattr(UserItem, name).remove()
+            for name, value in changes.items()
+        ]
+        user.update(actions=[*actions, UserItem.updated_at.set(_now_ms())])  # version-checked
+        return user
+
+    return to_user_out(retry_on_conflict(attempt))
+
+
+def change_role(actor: Principal, user_id: str, role: Role) -> UserOut:
+    user = data.get_user(user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    if user.user_id == actor.user_id and role != Role.ADMIN:
+        raise Conflict("You cannot remove your own admin role; ask another admin.")
+    before = user.role
+    event = new_event(
+        actor_id=actor.user_id,
+        action="user.role_changed",
+        entity_type="user",
+        entity_id=user_id,
+        before={"role": before},
+        after={"role": role.value},
+    )
+    try:
+        with transaction() as tx:
+            tx.update(user, actions=[UserItem.role.set(role.value), UserItem.updated_at.set(_now_ms())])
+            tx.save(event)
+    except TransactWriteError as exc:
+        if is_condition_failure(exc):
+            raise Conflict("The user changed meanwhile; retry.") from exc
+        raise
+    user.role = role.value
+    logger.info("role changed", extra={"target_user_id": user_id, "role": role.value})
+    return to_user_out(user)
+
+
+# --- provisioning (CLI and seeds, never HTTP) ----------------------------------------------------
+
+
+def provision_user(email: str, password: str, display_name: str, role: Role) -> tuple[UserOut, bool]:
+    """Create a verified account with a role, or return the existing one. Returns (user, created)."""
+    existing = data.get_email_claim(email)
+    if existing is not None:
+        user = data.get_user(existing.user_id)
+        assert user is not None
+        return to_user_out(user), False
+    check_password(password, email=email)
+    claim, user = data.new_user_items(_new_user(email, password, display_name, role=role, verified=True))
+    try:
+        data.create_user(claim, user, extra=[])
+    except TransactWriteError as exc:
+        if is_condition_failure(exc):
+            return provision_user(email, password, display_name, role)
+        raise
+    return to_user_out(user), True
+
+
+def promote_to_admin(email: str) -> UserOut:
+    claim = data.get_email_claim(email)
+    user = data.get_user(claim.user_id) if claim else None
+    if user is None:
+        raise NotFound("No such user.")
+    user.update(actions=[UserItem.role.set(Role.ADMIN.value), UserItem.updated_at.set(_now_ms())])
+    user.role = Role.ADMIN.value
+    return to_user_out(user)

@@ -1,0 +1,96 @@
+"""The single table as a pynamodb model hierarchy: one base item, one subclass per entity type.
+
+Each domain's data layer subclasses `TableItem` with a discriminator and owns its key formats.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TypeVar
+
+from pynamodb.attributes import DiscriminatorAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.core.config import get_settings
+
+T = TypeVar("T")
+
+
+class _TableMeta:
+    table_name = get_settings().table_name
+    region = get_settings().region
+    host = os.environ.get("DYNAMODB_ENDPOINT_URL") or None
+
+
+class GSI1(GlobalSecondaryIndex["TableItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "GSI1"
+        projection = AllProjection()
+
+    GSI1PK = UnicodeAttribute(hash_key=True)
+    GSI1SK = UnicodeAttribute(range_key=True)
+
+
+class GSI2(GlobalSecondaryIndex["TableItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "GSI2"
+        projection = AllProjection()
+
+    GSI2PK = UnicodeAttribute(hash_key=True)
+    GSI2SK = UnicodeAttribute(range_key=True)
+
+
+class TableItem(Model):
+    """Every item in the table. `type` tells pynamodb which subclass to build on read."""
+
+    class Meta(_TableMeta):
+        pass
+
+    PK = UnicodeAttribute(hash_key=True)
+    SK = UnicodeAttribute(range_key=True)
+    type = DiscriminatorAttribute()
+    GSI1PK = UnicodeAttribute(null=True)
+    GSI1SK = UnicodeAttribute(null=True)
+    GSI2PK = UnicodeAttribute(null=True)
+    GSI2SK = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # the table's TTL attribute (epoch seconds)
+
+    gsi1 = GSI1()
+    gsi2 = GSI2()
+
+
+def is_condition_failure(exc: Exception) -> bool:
+    """True when a write was refused by its condition (lost a race or the guarded state changed)."""
+    if isinstance(exc, TransactWriteError):
+        reasons = exc.cancellation_reasons or []
+        return any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in reasons)
+    if isinstance(exc, PutError | UpdateError):
+        return exc.cause_response_code == "ConditionalCheckFailedException"
+    return False
+
+
+def cancelled_positions(exc: TransactWriteError) -> list[int]:
+    """Which items of a transaction failed their condition, by position."""
+    reasons = exc.cancellation_reasons or []
+    return [i for i, reason in enumerate(reasons) if reason is not None and reason.code == "ConditionalCheckFailed"]
+
+
+def retry_on_conflict(attempt: Callable[[], T], *, tries: int = 5) -> T:
+    """Re-run an optimistic read-modify-write until its conditional write wins."""
+    for remaining in range(tries, 0, -1):
+        try:
+            return attempt()
+        except (PutError, UpdateError, TransactWriteError) as exc:
+            if remaining == 1 or not is_condition_failure(exc):
+                raise
+    raise AssertionError("unreachable")
+
+
+def transaction() -> TransactWrite:
+    """A TransactWriteItems on the table: all of its writes land, or none does."""
+    return TransactWrite(connection=Connection(region=_TableMeta.region, host=_TableMeta.host))

@@ -1,0 +1,91 @@
+"""The API's error vocabulary: every failure a client sees is one of these, rendered as JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+
+class ConfigurationError(RuntimeError):
+    """The deployment is misconfigured; never shown to clients in detail."""
+
+
+class ApiError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+        self.headers = headers or {}
+
+
+class MalformedRequest(ApiError):
+    status, code = 400, "malformed_request"
+
+
+class Unauthorized(ApiError):
+    status, code = 401, "unauthorized"
+
+    def __init__(self, message: str = "Authentication required.", **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"WWW-Authenticate": 'Bearer realm="openmrcs"'})
+        super().__init__(message, **kwargs)
+
+
+class Forbidden(ApiError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+
+
+class MethodNotAllowed(ApiError):
+    status, code = 405, "method_not_allowed"
+
+
+class Conflict(ApiError):
+    status, code = 409, "conflict"
+
+
+class UnsupportedMediaType(ApiError):
+    status, code = 415, "unsupported_media_type"
+
+
+class PayloadTooLarge(ApiError):
+    status, code = 413, "payload_too_large"
+
+
+class Unprocessable(ApiError):
+    status, code = 422, "validation_error"
+
+
+class TooManyRequests(ApiError):
+    status, code = 429, "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_sec: int) -> None:
+        super().__init__(message, headers={"Retry-After": str(max(1, retry_after_sec))})
+
+
+def field_error(field: str, message: str, kind: str = "invalid") -> Unprocessable:
+    return Unprocessable("The request is invalid.", details=[{"field": field, "message": message, "type": kind}])
+
+
+def from_validation_error(exc: ValidationError, *, source: str = "body") -> Unprocessable:
+    details = [
+        {
+            "field": ".".join(str(part) for part in error["loc"]) or source,
+            "message": error["msg"],
+            "type": error["type"],
+        }
+        for error in exc.errors(include_url=False, include_input=False)
+    ]
+    return Unprocessable(f"The request {source} is invalid.", details=details)

@@ -1,0 +1,351 @@
+"""The HTTP edge: every route is declared through `endpoint`, which parses and validates input with
+pydantic, authenticates, checks roles, shapes the response and turns every failure into the JSON
+error envelope. The same declarations feed the OpenAPI document, so the two cannot drift."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from chalice.app import Blueprint, Chalice, Request, Response
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from chalicelib.core.config import get_settings
+from chalicelib.core.errors import (
+    ApiError,
+    Forbidden,
+    MalformedRequest,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    Unauthorized,
+    from_validation_error,
+)
+from chalicelib.core.observability import logger
+from chalicelib.core.security import Principal, Role, principal_from_header
+
+API_PREFIX = "/api/v1"
+JSON_TYPES = ["application/json"]
+MAX_JSON_BYTES = 256 * 1024
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+Auth = Literal["public", "optional", "user"]
+Headers = dict[str, str | list[str]]
+
+_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+SECURITY_HEADERS = {
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains; preload",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+}
+DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
+
+@dataclass
+class Endpoint:
+    """What one route accepts and returns; the OpenAPI document is generated from these."""
+
+    method: str
+    path: str
+    name: str
+    summary: str
+    tags: tuple[str, ...]
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: Any
+    status: int
+    auth: Auth
+    roles: tuple[Role, ...]
+    no_store: bool
+    content_types: list[str]
+    errors: tuple[int, ...]
+    max_body_bytes: int
+    _adapter: TypeAdapter[Any] | None = field(default=None, repr=False)
+
+    def dump(self, result: Any) -> Any:
+        if self.response is None:
+            return None
+        if self._adapter is None:
+            self._adapter = TypeAdapter(self.response)
+        return self._adapter.dump_python(result, mode="json")
+
+
+ENDPOINTS: list[Endpoint] = []
+
+
+@dataclass
+class Call:
+    """What a route function receives: the validated input and who is asking."""
+
+    principal: Principal | None
+    body: Any
+    query: Any
+    params: dict[str, str]
+    request: Request
+
+    @property
+    def user(self) -> Principal:
+        if self.principal is None:
+            raise Unauthorized()
+        return self.principal
+
+    def header(self, name: str) -> str | None:
+        value = self.request.headers.get(name)
+        return None if value is None else str(value)
+
+    @property
+    def raw_body(self) -> bytes:
+        raw = self.request.raw_body or b""
+        return raw.encode() if isinstance(raw, str) else bytes(raw)
+
+
+def endpoint(
+    bp: Blueprint,
+    path: str,
+    method: str = "GET",
+    *,
+    summary: str,
+    tags: tuple[str, ...] = (),
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: Any = None,
+    status: int = 200,
+    auth: Auth = "user",
+    roles: tuple[Role, ...] = (),
+    no_store: bool = False,
+    content_types: list[str] | None = None,
+    errors: tuple[int, ...] = (),
+    max_body_bytes: int = MAX_JSON_BYTES,
+) -> Callable[[Callable[[Call], Any]], Callable[[Call], Any]]:
+    def register(fn: Callable[[Call], Any]) -> Callable[[Call], Any]:
+        spec = Endpoint(
+            method=method,
+            path=path,
+            name=fn.__name__,
+            summary=summary,
+            tags=tags,
+            body=body,
+            query=query,
+            response=response,
+            status=status,
+            auth=auth,
+            roles=roles,
+            no_store=no_store,
+            content_types=content_types or JSON_TYPES,
+            errors=errors,
+            max_body_bytes=max_body_bytes,
+        )
+        ENDPOINTS.append(spec)
+
+        def view(**params: str) -> Response:
+            return _dispatch(bp, spec, fn, params)
+
+        view.__name__ = f"{fn.__module__.replace('.', '_')}_{fn.__name__}"
+        bp.route(path, methods=[method], content_types=spec.content_types)(view)
+        return fn
+
+    return register
+
+
+def _dispatch(bp: Blueprint, spec: Endpoint, fn: Callable[[Call], Any], params: dict[str, str]) -> Response:
+    request = bp.current_request
+    try:
+        principal = _authenticate(spec, request)
+        call = Call(
+            principal=principal,
+            body=_parse_body(spec, request),
+            query=_parse_query(spec, request),
+            params=params,
+            request=request,
+        )
+        result = fn(call)
+        if isinstance(result, Response):
+            return result
+        return json_response(spec.status, spec.dump(result), no_store=spec.no_store or principal is not None)
+    except ApiError as exc:
+        return error_response(exc)
+    except Exception:
+        logger.exception("unhandled error", extra={"route": f"{spec.method} {spec.path}"})
+        return error_response(ApiError("An unexpected error occurred."), status=500, code="internal_error")
+
+
+def _authenticate(spec: Endpoint, request: Request) -> Principal | None:
+    header = request.headers.get("authorization")
+    if spec.auth == "public":
+        return None
+    principal = principal_from_header(header)
+    if principal is not None:
+        logger.append_keys(user_id=principal.user_id)
+    if spec.auth == "user" and principal is None:
+        raise Unauthorized()
+    if principal is not None and spec.roles and not principal.has_role(*spec.roles):
+        raise Forbidden("Your role does not allow this action.")
+    return principal
+
+
+def _parse_body(spec: Endpoint, request: Request) -> Any:
+    if spec.body is None:
+        return None
+    raw = request.raw_body or b""
+    if len(raw) > spec.max_body_bytes:
+        raise PayloadTooLarge(f"The request body exceeds {spec.max_body_bytes} bytes.")
+    if not raw.strip():
+        raise MalformedRequest("A JSON request body is required.")
+    try:
+        document = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedRequest("The request body is not valid JSON.") from exc
+    try:
+        return spec.body.model_validate(document)
+    except ValidationError as exc:
+        raise from_validation_error(exc) from exc
+
+
+def _parse_query(spec: Endpoint, request: Request) -> Any:
+    if spec.query is None:
+        return None
+    try:
+        return spec.query.model_validate(dict(request.query_params or {}))
+    except ValidationError as exc:
+        raise from_validation_error(exc, source="query") from exc
+
+
+def current_request_id() -> str:
+    return _request_id.get()
+
+
+def json_response(status: int, payload: Any, *, no_store: bool = False, headers: Headers | None = None) -> Response:
+    all_headers: Headers = {"Content-Type": "application/json", **(headers or {})}
+    if no_store:
+        all_headers["Cache-Control"] = "no-store"
+    if status == 204:
+        return Response(body="", status_code=204, headers=all_headers)
+    return Response(body=json.dumps(payload, separators=(",", ":")), status_code=status, headers=all_headers)
+
+
+def error_body(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or []}, "request_id": current_request_id()}
+
+
+def error_response(exc: ApiError, *, status: int | None = None, code: str | None = None) -> Response:
+    body = error_body(code or exc.code, exc.message, exc.details)
+    return json_response(status or exc.status, body, no_store=True, headers=dict(exc.headers))
+
+
+# --- middleware: request ids, security headers, CORS, error normalisation, access log -------------
+
+
+def http_middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    request_id = _request_id_for(request)
+    token = _request_id.set(request_id)
+    logger.set_correlation_id(request_id)
+    logger.remove_keys(["user_id"])
+    started = time.perf_counter()
+    try:
+        response = _normalise_framework_error(get_response(request))
+        _decorate(request, response, request_id)
+        logger.info(
+            "request completed",
+            extra={
+                "method": request.method,
+                "route": request.context.get("resourcePath"),
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+        return response
+    finally:
+        _request_id.reset(token)
+
+
+def _request_id_for(request: Request) -> str:
+    context_id = (request.context or {}).get("requestId")
+    lambda_context = getattr(request, "lambda_context", None)
+    return str(context_id or getattr(lambda_context, "aws_request_id", None) or uuid.uuid4())
+
+
+_FRAMEWORK_CODES = {
+    "UnsupportedMediaType": (415, "unsupported_media_type"),
+    "MethodNotAllowedError": (405, "method_not_allowed"),
+    "BadRequestError": (400, "malformed_request"),
+}
+
+
+def _normalise_framework_error(response: Response) -> Response:
+    """Chalice answers a few failures itself ({"Code", "Message"}); re-shape them into our envelope."""
+    body = response.body
+    if not isinstance(body, dict) or "Code" not in body:
+        return response
+    status, code = _FRAMEWORK_CODES.get(str(body["Code"]), (response.status_code, "internal_error"))
+    message = str(body.get("Message", "")) if status < 500 else "An unexpected error occurred."
+    headers = {k: v for k, v in response.headers.items() if k.lower() == "allow"}
+    return json_response(status, error_body(code, message), no_store=True, headers=headers)
+
+
+def _decorate(request: Request, response: Response, request_id: str) -> None:
+    headers = response.headers
+    for name, value in SECURITY_HEADERS.items():
+        headers.setdefault(name, value)
+    headers["X-Request-Id"] = request_id
+    origin = request.headers.get("origin")
+    if origin and origin in get_settings().cors_origins:
+        headers["Access-Control-Allow-Origin"] = origin
+        headers["Access-Control-Allow-Credentials"] = "true"
+        headers["Access-Control-Expose-Headers"] = "X-Request-Id,Retry-After"
+        headers["Vary"] = "Origin"
+
+
+# --- routes every path gets: 405 for unsupported methods, OPTIONS for CORS preflight -------------
+
+
+def install_method_fallbacks(app: Chalice) -> None:
+    """Give every path a JSON 405 for the methods it lacks and a CORS preflight answer.
+
+    Registered as real routes so API Gateway and the local gateway behave the same."""
+    for path, routes in list(app.routes.items()):
+        supported = sorted(routes)
+        for method in HTTP_METHODS:
+            if method not in routes:
+                _register(app, path, method, _method_not_allowed(supported))
+        if "OPTIONS" not in routes:
+            _register(app, path, "OPTIONS", _preflight(app, supported))
+
+
+def _register(app: Chalice, path: str, method: str, view: Callable[..., Response]) -> None:
+    view.__name__ = f"fallback_{method.lower()}_{abs(hash(path))}"
+    app.route(path, methods=[method], content_types=["*/*"])(view)
+
+
+def _method_not_allowed(supported: list[str]) -> Callable[..., Response]:
+    def view(**_: str) -> Response:
+        allow = ", ".join([*supported, "OPTIONS"])
+        return error_response(MethodNotAllowed("This method is not supported on this route.", headers={"Allow": allow}))
+
+    return view
+
+
+def _preflight(app: Chalice, supported: list[str]) -> Callable[..., Response]:
+    def view(**_: str) -> Response:
+        request = app.current_request
+        origin = request.headers.get("origin") if request else None
+        headers: Headers = {"Allow": ", ".join([*supported, "OPTIONS"])}
+        if origin and origin in get_settings().cors_origins:
+            headers.update(
+                {
+                    "Access-Control-Allow-Methods": ", ".join([*supported, "OPTIONS"]),
+                    "Access-Control-Allow-Headers": "Authorization,Content-Type,Idempotency-Key",
+                    "Access-Control-Max-Age": "600",
+                }
+            )
+        return Response(body="", status_code=204, headers=headers)
+
+    return view
+
+
+NOT_FOUND_MESSAGE = "No route matches this path."

@@ -1,0 +1,1 @@
+"""System endpoints: health, the OpenAPI document and its offline documentation page."""

@@ -1,0 +1,94 @@
+"""After `chalice deploy`: apply what Chalice's decorators cannot declare.
+
+1. The table stream's event-source mapping gets infra/stream-event-source.json (partial batch
+   responses, bisect on error, bounded retries and record age) and the stack's failure queue.
+2. API Gateway answers unknown routes with the API's JSON 404 instead of 403 'Missing
+   Authentication Token', and every other gateway-generated error in the JSON envelope.
+
+    python -m infra.post_deploy --stage dev
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+INFRA = Path(__file__).resolve().parent
+FUNCTION = "openmrcs-{stage}-table_stream"
+SECURITY_HEADERS = {
+    "gatewayresponse.header.Strict-Transport-Security": "'max-age=63072000; includeSubDomains; preload'",
+    "gatewayresponse.header.X-Content-Type-Options": "'nosniff'",
+    "gatewayresponse.header.X-Frame-Options": "'DENY'",
+}
+
+
+def error_template(code: str, message: str) -> str:
+    body = {"error": {"code": code, "message": message, "details": []}, "request_id": "$context.requestId"}
+    return json.dumps(body)
+
+
+GATEWAY_RESPONSES = {
+    "MISSING_AUTHENTICATION_TOKEN": ("404", "not_found", "No route matches this path."),
+    "THROTTLED": ("429", "rate_limited", "Too many requests; slow down."),
+    "REQUEST_TOO_LARGE": ("413", "payload_too_large", "The request body is too large."),
+    "DEFAULT_4XX": (None, "bad_request", "$context.error.messageString"),
+    "DEFAULT_5XX": (None, "internal_error", "An unexpected error occurred."),
+}
+
+
+def stack_outputs(stage: str) -> dict[str, str]:
+    stack = boto3.client("cloudformation").describe_stacks(StackName=f"openmrcs-{stage}")["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def configure_stream_mapping(stage: str, outputs: dict[str, str]) -> dict[str, Any]:
+    settings = {k: v for k, v in json.loads((INFRA / "stream-event-source.json").read_text()).items() if k[0] != "_"}
+    lambda_client = boto3.client("lambda")
+    mappings = lambda_client.list_event_source_mappings(
+        FunctionName=FUNCTION.format(stage=stage), EventSourceArn=outputs["TableStreamArn"]
+    )["EventSourceMappings"]
+    if len(mappings) != 1:
+        raise SystemExit(f"expected one stream mapping for {FUNCTION.format(stage=stage)}, found {len(mappings)}")
+    return dict(
+        lambda_client.update_event_source_mapping(
+            UUID=mappings[0]["UUID"],
+            DestinationConfig={"OnFailure": {"Destination": outputs["StreamFailureQueueArn"]}},
+            **settings,
+        )
+    )
+
+
+def configure_gateway_responses(stage: str) -> None:
+    apigateway = boto3.client("apigateway")
+    apis = [api for api in apigateway.get_rest_apis(limit=500)["items"] if api["name"] == "openmrcs"]
+    for api in apis:
+        for response_type, (status, code, message) in GATEWAY_RESPONSES.items():
+            kwargs: dict[str, Any] = {
+                "restApiId": api["id"],
+                "responseType": response_type,
+                "responseParameters": SECURITY_HEADERS,
+                "responseTemplates": {"application/json": error_template(code, message)},
+            }
+            if status:
+                kwargs["statusCode"] = status
+            apigateway.put_gateway_response(**kwargs)
+        apigateway.create_deployment(restApiId=api["id"], stageName="api", description=f"gateway responses ({stage})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stage", required=True, choices=["dev", "staging", "prod"])
+    args = parser.parse_args()
+    outputs = stack_outputs(args.stage)
+    mapping = configure_stream_mapping(args.stage, outputs)
+    print(f"stream mapping {mapping['UUID']} configured")
+    configure_gateway_responses(args.stage)
+    print("gateway responses configured")
+
+
+if __name__ == "__main__":
+    main()

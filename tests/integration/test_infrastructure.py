@@ -1,0 +1,75 @@
+"""The table the tests use is the one infra/ deploys, and the platform guards hold."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+
+from chalicelib.core.config import get_settings
+from chalicelib.core.db import TableItem
+from chalicelib.core.table_schema import TEMPLATE_PATH, table_properties
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_moto_table_matches_the_cloudformation_template():
+    described = boto3.client("dynamodb").describe_table(TableName=get_settings().table_name)["Table"]
+    properties = table_properties()
+    assert described["KeySchema"] == properties["KeySchema"]
+    assert {i["IndexName"]: i["KeySchema"] for i in described["GlobalSecondaryIndexes"]} == {
+        i["IndexName"]: i["KeySchema"] for i in properties["GlobalSecondaryIndexes"]
+    }
+    assert described["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    ttl = boto3.client("dynamodb").describe_time_to_live(TableName=get_settings().table_name)
+    assert ttl["TimeToLiveDescription"]["AttributeName"] == properties["TimeToLiveSpecification"]["AttributeName"]
+
+
+def test_pynamodb_model_matches_the_template():
+    properties = table_properties()
+    hash_key, range_key = (k["AttributeName"] for k in properties["KeySchema"])
+    assert TableItem._hash_keyname == hash_key and TableItem._range_keyname == range_key
+    model_indexes = {name: index.Meta.index_name for name, index in TableItem._indexes.items()}
+    assert set(model_indexes.values()) == {i["IndexName"] for i in properties["GlobalSecondaryIndexes"]}
+    assert "expires_at" in TableItem.get_attributes()
+
+
+def test_template_protects_production_data():
+    table = json.loads(TEMPLATE_PATH.read_text())["Resources"]["Table"]
+    props = table["Properties"]
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert props["DeletionProtectionEnabled"] == {"Fn::If": ["IsProd", True, False]}
+    assert table["DeletionPolicy"] == "Retain"
+
+
+def test_stream_event_source_settings_are_declared():
+    settings = json.loads((ROOT / "infra" / "stream-event-source.json").read_text())
+    assert settings["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert settings["BisectBatchOnFunctionError"] is True
+    assert 0 < settings["MaximumRetryAttempts"] <= 10
+    assert 0 < settings["MaximumRecordAgeInSeconds"] <= 86400
+
+
+def test_every_stage_is_configured():
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    for stage in ("dev", "staging", "prod"):
+        env = config["stages"][stage]["environment_variables"]
+        assert env["TABLE_NAME"] == f"openmrcs-{stage}"
+        assert env["JWT_SECRET_ID"] and "JWT_SECRET" not in env  # a reference, never the secret itself
+        assert env["CORS_ALLOWED_ORIGINS"] and env["POWERTOOLS_LOG_LEVEL"]
+
+
+@pytest.mark.allow_scan
+def test_scan_guard_fails_a_test_that_scans(client):
+    from chalicelib.localstack.meter import metering
+    from tests.support.guards import assert_no_scan
+
+    with metering() as meter:
+        client.get("/health")
+        assert_no_scan(meter)  # a request that does not scan passes
+        list(TableItem.scan(limit=1))
+    with pytest.raises(AssertionError, match="Scan"):
+        assert_no_scan(meter)
