@@ -46,6 +46,27 @@ from chalicelib.localstack.streams import StreamPoller  # noqa: E402
 from tests.support.guards import assert_no_scan  # noqa: E402
 
 gateway.install()
+
+
+def _serialise_moto_requests() -> None:
+    """DynamoDB applies each request atomically; moto does not lock, so concurrent tests could see a
+    torn table. Serialising whole requests keeps every interleaving *between* requests possible,
+    which is where our races live."""
+    import threading
+
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    lock = threading.RLock()
+    original = BotocoreStubber.process_request
+
+    def process_request(self: BotocoreStubber, request: Any) -> Any:
+        with lock:
+            return original(self, request)
+
+    BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
+
+
+_serialise_moto_requests()
 # A directory with no .chalice/: the test client must not pull a deploy stage's environment in.
 _NO_CONFIG_DIR = str(_TMP)
 
