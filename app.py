@@ -12,12 +12,14 @@ from chalice.app import Chalice, DynamoDBEvent
 from chalicelib.accounts import routes as accounts
 from chalicelib.core.http import API_PREFIX, http_middleware, install_method_fallbacks
 from chalicelib.core.streams import process_stream_event
+from chalicelib.questions import routes as questions
 from chalicelib.system import routes as system
+from chalicelib.taxonomy import routes as taxonomy
 
 app = Chalice(app_name="openmrcs")
 app.register_middleware(http_middleware, "http")
 
-for blueprint in (system.bp, accounts.bp):
+for blueprint in (system.bp, accounts.bp, taxonomy.bp, questions.bp):
     app.register_blueprint(blueprint, url_prefix=API_PREFIX)
 install_method_fallbacks(app)
 

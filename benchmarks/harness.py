@@ -24,6 +24,7 @@ BENCH_ENV = {
     "POWERTOOLS_METRICS_DISABLED": "true",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "EMAIL_BACKEND": "outbox",
+    "TASK_BACKEND": "deferred",
     "OUTBOX_PATH": os.path.join(tempfile.mkdtemp(prefix="openmrcs-bench-"), "outbox.jsonl"),
 }
 

@@ -28,6 +28,7 @@ os.environ.update(
         "EMAIL_BACKEND": "outbox",
         "OUTBOX_PATH": str(_TMP / "outbox.jsonl"),
         "CORS_ALLOWED_ORIGINS": "https://app.openmrcs.test",
+        "TASK_BACKEND": "deferred",
     }
 )
 os.environ.pop("DYNAMODB_ENDPOINT_URL", None)

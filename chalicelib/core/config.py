@@ -34,6 +34,7 @@ class Settings:
     argon2_time_cost: int
     argon2_memory_kib: int
     allow_local_email_domains: bool = False
+    task_backend: str = "lambda"
     login_max_failures: int = 5
     login_window_sec: int = 15 * 60
     lockout_sec: int = 15 * 60
@@ -83,6 +84,7 @@ def get_settings() -> Settings:
         argon2_time_cost=int(env.get("ARGON2_TIME_COST", "3")),
         argon2_memory_kib=int(env.get("ARGON2_MEMORY_KIB", "65536")),
         allow_local_email_domains=env.get("STAGE", "dev") not in ("staging", "prod"),
+        task_backend=env.get("TASK_BACKEND", "lambda"),
         _jwt_secret_env=env.get("JWT_SECRET", ""),
         jwt_secret_id=env.get("JWT_SECRET_ID", ""),
     )

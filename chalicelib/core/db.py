@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from pynamodb.attributes import DiscriminatorAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -93,4 +92,5 @@ def retry_on_conflict(attempt: Callable[[], T], *, tries: int = 5) -> T:
 
 def transaction() -> TransactWrite:
     """A TransactWriteItems on the table: all of its writes land, or none does."""
-    return TransactWrite(connection=Connection(region=_TableMeta.region, host=_TableMeta.host))
+    # Reuse the models' connection: a new one would build a botocore client (and parse its models).
+    return TransactWrite(connection=TableItem._get_connection().connection)

@@ -1,0 +1,1 @@
+"""Question bank: versioned questions, learner views without answers, staff editing and imports."""

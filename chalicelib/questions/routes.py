@@ -1,0 +1,128 @@
+"""HTTP routes of the question bank."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.core.http import Call, endpoint, json_response
+from chalicelib.core.pagination import Page
+from chalicelib.core.security import Role
+from chalicelib.questions import service
+from chalicelib.questions.schemas import (
+    QuestionIn,
+    QuestionPatch,
+    QuestionPublic,
+    QuestionQuery,
+    QuestionStaff,
+    VersionOut,
+)
+
+bp = Blueprint(__name__)
+TAGS = ("questions",)
+EDITORS = (Role.EDITOR,)
+STAFF_ERRORS = (400, 401, 403, 404, 409, 422)
+QuestionView = QuestionStaff | QuestionPublic
+
+
+@endpoint(
+    bp,
+    "/questions",
+    "GET",
+    summary="Published questions (staff: any status, with answers)",
+    tags=TAGS,
+    query=QuestionQuery,
+    response=Page[QuestionView],
+    errors=(400, 401, 403, 422),
+)
+def list_questions(call: Call) -> Page[Any]:
+    return service.list_questions(call.principal, call.query)
+
+
+@endpoint(
+    bp,
+    "/questions/{question_id}",
+    "GET",
+    summary="One question (answers only for staff)",
+    tags=TAGS,
+    response=QuestionView,
+    errors=(401, 404),
+)
+def get_question(call: Call) -> QuestionView:
+    return service.get_question(call.principal, call.params["question_id"])
+
+
+@endpoint(
+    bp,
+    "/questions",
+    "POST",
+    summary="Create a question",
+    tags=TAGS,
+    roles=EDITORS,
+    body=QuestionIn,
+    response=QuestionStaff,
+    status=201,
+    errors=STAFF_ERRORS,
+)
+def create_question(call: Call) -> QuestionStaff:
+    return service.create_question(call.user, call.body)
+
+
+@endpoint(
+    bp,
+    "/questions/{question_id}",
+    "PUT",
+    summary="Replace a question (new version)",
+    tags=TAGS,
+    roles=EDITORS,
+    body=QuestionIn,
+    response=QuestionStaff,
+    errors=STAFF_ERRORS,
+)
+def replace_question(call: Call) -> QuestionStaff:
+    return service.replace_question(call.user, call.params["question_id"], call.body)
+
+
+@endpoint(
+    bp,
+    "/questions/{question_id}",
+    "PATCH",
+    summary="Edit part of a question (new version)",
+    tags=TAGS,
+    roles=EDITORS,
+    body=QuestionPatch,
+    response=QuestionStaff,
+    errors=STAFF_ERRORS,
+)
+def patch_question(call: Call) -> QuestionStaff:
+    return service.patch_question(call.user, call.params["question_id"], call.body)
+
+
+@endpoint(
+    bp,
+    "/questions/{question_id}",
+    "DELETE",
+    summary="Delete a never-published draft; archive anything learners may have answered",
+    tags=TAGS,
+    roles=EDITORS,
+    response=QuestionStaff | None,
+    errors=STAFF_ERRORS,
+)
+def delete_question(call: Call) -> QuestionStaff | Response:
+    archived = service.delete_question(call.user, call.params["question_id"])
+    return archived if archived is not None else json_response(204, None, no_store=True)
+
+
+@endpoint(
+    bp,
+    "/questions/{question_id}/versions",
+    "GET",
+    summary="Every version of a question, newest first",
+    tags=TAGS,
+    roles=EDITORS,
+    response=list[VersionOut],
+    errors=(401, 403, 404),
+)
+def list_versions(call: Call) -> list[VersionOut]:
+    return service.list_versions(call.params["question_id"])

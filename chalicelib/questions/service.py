@@ -1,0 +1,336 @@
+"""Question bank rules: coherent options, stable option ids, versions, no duplicates, no answer leaks."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from pydantic import ValidationError
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.audit.data import new_event
+from chalicelib.core import clock
+from chalicelib.core.db import cancelled_positions, is_condition_failure, transaction
+from chalicelib.core.errors import Conflict, Forbidden, NotFound, field_error, from_validation_error
+from chalicelib.core.pagination import Page
+from chalicelib.core.security import STAFF_ROLES, Principal
+from chalicelib.questions import data
+from chalicelib.questions.data import MediaMap, OptionMap, Question, QuestionVersion, StemClaim
+from chalicelib.questions.schemas import (
+    MediaOut,
+    OptionPublic,
+    OptionStaff,
+    QuestionIn,
+    QuestionPatch,
+    QuestionPublic,
+    QuestionQuery,
+    QuestionStaff,
+    VersionOut,
+)
+from chalicelib.taxonomy import data as taxonomy
+
+DUPLICATE = "A question with the same stem already exists."
+
+
+def is_staff(principal: Principal | None) -> bool:
+    return principal is not None and principal.role in STAFF_ROLES
+
+
+# --- views ---------------------------------------------------------------------------------------
+
+
+def _media(question: Question) -> list[MediaOut]:
+    return [MediaOut(url=m.url, kind=m.kind, alt_text=m.alt_text, caption=m.caption) for m in question.media]
+
+
+def to_public(question: Question) -> QuestionPublic:
+    return QuestionPublic(
+        id=question.question_id,
+        stem=question.stem,
+        type=question.question_type,
+        options=[OptionPublic(id=o.id, text=o.text) for o in question.options],
+        media=_media(question),
+        category=question.category,
+        subcategory=question.subcategory,
+        difficulty=int(question.difficulty),
+    )
+
+
+def to_staff(question: Question) -> QuestionStaff:
+    return QuestionStaff(
+        id=question.question_id,
+        stem=question.stem,
+        type=question.question_type,
+        options=[OptionStaff(id=o.id, text=o.text, is_correct=o.is_correct) for o in question.options],
+        media=_media(question),
+        category=question.category,
+        subcategory=question.subcategory,
+        difficulty=int(question.difficulty),
+        explanation=question.explanation,
+        reference=question.reference,
+        status=question.status,
+        version=int(question.version or 0),
+        created_at=question.created_at,
+        updated_at=question.updated_at,
+    )
+
+
+def correct_option_ids(question: Question) -> list[str]:
+    return [o.id for o in question.options if o.is_correct]
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+
+def get_question(principal: Principal | None, question_id: str) -> QuestionPublic | QuestionStaff:
+    question = data.get_question(question_id)
+    if question is None or (question.status != "published" and not is_staff(principal)):
+        raise NotFound("No such question.")
+    return to_staff(question) if is_staff(principal) else to_public(question)
+
+
+def list_questions(principal: Principal | None, query: QuestionQuery) -> Page[Any]:
+    staff = is_staff(principal)
+    if query.status not in (None, "published") and not staff:
+        raise Forbidden("Only staff can list unpublished questions.")
+    items, cursor = data.list_questions(
+        status=query.status or "published",
+        category=query.category,
+        subcategory=query.subcategory,
+        difficulty=query.difficulty,
+        question_type=query.type,
+        limit=query.limit,
+        cursor=query.cursor,
+    )
+    view = to_staff if staff else to_public
+    return Page[Any](items=[view(q) for q in items], next_cursor=cursor)
+
+
+def list_versions(question_id: str) -> list[VersionOut]:
+    found = data.versions(question_id)
+    if not found:
+        raise NotFound("No such question.")
+    return [
+        VersionOut(
+            version=int(v.number),
+            edited_by=v.edited_by,
+            edited_at=v.edited_at,
+            question=QuestionStaff.model_validate_json(v.snapshot),
+        )
+        for v in sorted(found, key=lambda v: int(v.number), reverse=True)
+    ]
+
+
+# --- writes --------------------------------------------------------------------------------------
+
+
+def check_taxonomy(category: str, subcategory: str | None) -> None:
+    node, subcategories = taxonomy.subtree(category)
+    if node is None or node.status != "active":
+        raise field_error("category", "No such active category.", "unknown_category")
+    if subcategory and not any(s.slug == subcategory and s.status == "active" for s in subcategories):
+        raise field_error("subcategory", "No such active subcategory in this category.", "unknown_subcategory")
+
+
+def _new_option_id() -> str:
+    return f"o_{secrets.token_hex(6)}"
+
+
+def _options(request: QuestionIn, issued: list[str]) -> list[OptionMap]:
+    """Keep known ids (so past attempts stay scoreable); refuse ids this question never issued."""
+    options = []
+    for index, option in enumerate(request.options):
+        if option.id is not None and option.id not in issued:
+            raise field_error(f"options.{index}.id", "This option id does not belong to this question.")
+        options.append(OptionMap(id=option.id or _new_option_id(), text=option.text, is_correct=option.is_correct))  # type: ignore[no-untyped-call]
+    return options
+
+
+def build_question(actor_id: str, request: QuestionIn, question_id: str | None = None) -> Question:
+    now = clock.iso(clock.now())
+    question = Question(
+        PK=data.question_pk(question_id or clock.new_id()),
+        SK=data.CURRENT_SK,
+        created_by=actor_id,
+        created_at=now,
+    )
+    question.question_id = question.PK.removeprefix("Q#")
+    _apply(question, request, [], actor_id, now)
+    return question
+
+
+def _apply(question: Question, request: QuestionIn, issued: list[str], actor_id: str, now: str) -> None:
+    question.options = _options(request, issued)
+    question.issued_option_ids = list(dict.fromkeys([*issued, *(o.id for o in question.options)]))
+    question.stem, question.question_type = request.stem, request.type
+    question.category, question.subcategory, question.difficulty = (
+        request.category,
+        request.subcategory,
+        request.difficulty,
+    )
+    question.media = [MediaMap(**m.model_dump(mode="json")) for m in request.media]  # type: ignore[no-untyped-call]
+    question.explanation, question.reference, question.status = request.explanation, request.reference, request.status
+    question.ever_published = bool(question.ever_published) or request.status == "published"
+    question.stem_hash = data.stem_hash(request.stem)
+    question.updated_by, question.updated_at = actor_id, now
+    question.index_keys()
+
+
+def _version_item(question: Question, number: int) -> QuestionVersion:
+    snapshot = to_staff(question).model_copy(update={"version": number})
+    return QuestionVersion(
+        PK=question.PK,
+        SK=data.version_sk(number),
+        question_id=question.question_id,
+        number=number,
+        snapshot=snapshot.model_dump_json(),
+        edited_by=question.updated_by,
+        edited_at=question.updated_at,
+    )
+
+
+Placement = tuple[str, str | None, str]  # category, subcategory, status
+
+
+def _placement(question: Question | None) -> Placement | None:
+    return None if question is None else (question.category, question.subcategory, question.status)
+
+
+def add_counter_updates(tx: TransactWrite, before: Placement | None, after: Placement | None) -> None:
+    """Keep category/subcategory question counts exact, in the same transaction as the question."""
+    deltas: dict[tuple[str, str | None], list[int]] = {}
+    for placement, sign in ((before, -1), (after, 1)):
+        if placement is None:
+            continue
+        category, subcategory, status = placement
+        for node in ((category, None), (category, subcategory)) if subcategory else ((category, None),):
+            total, published = deltas.setdefault(node, [0, 0])
+            deltas[node] = [total + sign, published + (sign if status == "published" else 0)]
+    for (category, subcategory), (total, published) in deltas.items():
+        if total or published:
+            ref = taxonomy.node_ref(category, subcategory)
+            model = type(ref)
+            tx.update(
+                ref,
+                actions=[model.question_total.add(total), model.published_count.add(published)],
+                condition=model.PK.exists(),
+            )
+
+
+def create_question(actor: Principal, request: QuestionIn) -> QuestionStaff:
+    check_taxonomy(request.category, request.subcategory)
+    question = build_question(actor.user_id, request)
+    created = to_staff(question).model_copy(update={"version": 1})
+    event = new_event(
+        actor_id=actor.user_id,
+        action="question.created",
+        entity_type="question",
+        entity_id=question.question_id,
+        after=created.model_dump(mode="json"),
+    )
+    try:
+        with transaction() as tx:
+            tx.save(question)  # pynamodb adds attribute_not_exists(version): a fresh item only
+            tx.save(data.stem_claim(question.question_id, question.stem_hash), condition=StemClaim.PK.does_not_exist())
+            tx.save(_version_item(question, 1))
+            add_counter_updates(tx, None, _placement(question))
+            tx.save(event)
+    except TransactWriteError as exc:
+        if is_condition_failure(exc) and 1 in cancelled_positions(exc):
+            raise Conflict(DUPLICATE) from exc
+        raise
+    return created
+
+
+def replace_question(actor: Principal, question_id: str, request: QuestionIn) -> QuestionStaff:
+    current = data.get_question(question_id)
+    if current is None:
+        raise NotFound("No such question.")
+    return _edit(actor, current, request)
+
+
+def patch_question(actor: Principal, question_id: str, patch: QuestionPatch) -> QuestionStaff:
+    current = data.get_question(question_id)
+    if current is None:
+        raise NotFound("No such question.")
+    merged = {**to_staff(current).model_dump(mode="json"), **patch.model_dump(exclude_unset=True, mode="json")}
+    fields = {name: merged[name] for name in QuestionIn.model_fields}
+    try:
+        request = QuestionIn.model_validate(fields)
+    except ValidationError as exc:
+        raise from_validation_error(exc) from exc
+    return _edit(actor, current, request)
+
+
+def _edit(actor: Principal, question: Question, request: QuestionIn) -> QuestionStaff:
+    check_taxonomy(request.category, request.subcategory)
+    before_view = to_staff(question)
+    before_placement, old_hash, number = _placement(question), question.stem_hash, int(question.version or 0) + 1
+    _apply(question, request, list(question.issued_option_ids), actor.user_id, clock.iso(clock.now()))
+    event = new_event(
+        actor_id=actor.user_id,
+        action="question.updated",
+        entity_type="question",
+        entity_id=question.question_id,
+        before=before_view.model_dump(mode="json"),
+        after=to_staff(question).model_dump(mode="json"),
+    )
+    version_item = _version_item(question, number)
+    try:
+        with transaction() as tx:
+            tx.save(question)  # version-checked: a concurrent edit makes this one fail, not vanish
+            if question.stem_hash != old_hash:
+                tx.delete(data.stem_claim(question.question_id, old_hash))
+                tx.save(
+                    data.stem_claim(question.question_id, question.stem_hash), condition=StemClaim.PK.does_not_exist()
+                )
+            tx.save(version_item)
+            add_counter_updates(tx, before_placement, _placement(question))
+            tx.save(event)
+    except TransactWriteError as exc:
+        positions = cancelled_positions(exc) if is_condition_failure(exc) else []
+        if 0 in positions:
+            raise Conflict("The question was edited meanwhile; reload and retry.") from exc
+        if positions:
+            raise Conflict(DUPLICATE) from exc
+        raise
+    question.version = number
+    return to_staff(question)
+
+
+def delete_question(actor: Principal, question_id: str) -> QuestionStaff | None:
+    """Never-published drafts are deleted; anything learners may have answered is archived instead."""
+    question = data.get_question(question_id)
+    if question is None:
+        raise NotFound("No such question.")
+    if question.ever_published:
+        if question.status == "archived":
+            return to_staff(question)
+        request = QuestionIn.model_validate({**_as_input(question), "status": "archived"})
+        return _edit(actor, question, request)
+    event = new_event(
+        actor_id=actor.user_id,
+        action="question.deleted",
+        entity_type="question",
+        entity_id=question_id,
+        before=to_staff(question).model_dump(mode="json"),
+    )
+    try:
+        with transaction() as tx:
+            tx.delete(question)  # version-checked
+            tx.delete(data.stem_claim(question_id, question.stem_hash))
+            for version in data.versions(question_id):
+                tx.delete(version)
+            add_counter_updates(tx, _placement(question), None)
+            tx.save(event)
+    except TransactWriteError as exc:
+        if is_condition_failure(exc):
+            raise Conflict("The question was edited meanwhile; reload and retry.") from exc
+        raise
+    return None
+
+
+def _as_input(question: Question) -> dict[str, Any]:
+    view = to_staff(question).model_dump(mode="json")
+    return {name: view[name] for name in QuestionIn.model_fields}

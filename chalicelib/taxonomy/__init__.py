@@ -1,0 +1,1 @@
+"""Taxonomy: the categories and subcategories every question, resource and aggregate hangs from."""
