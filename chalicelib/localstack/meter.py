@@ -63,6 +63,7 @@ class Call:
 @dataclass
 class Meter:
     calls: list[Call] = field(default_factory=list)
+    capacity: bool = True  # sizing writes costs an extra read per item; guards that only count skip it
 
     @property
     def operations(self) -> Counter[str]:
@@ -159,17 +160,18 @@ def _prior(client: BaseClient, operation: str, params: dict[str, Any]) -> dict[s
 def _metered_make_api_call(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
     if not _active or self.meta.service_model.service_name != "dynamodb":
         return _original_make_api_call(self, operation, params)
-    before = _prior(self, operation, params)
+    sizing = any(meter.capacity for meter in _active)
+    before = _prior(self, operation, params) if sizing else {}
     response = _original_make_api_call(self, operation, params)
-    call = _measure(self, operation, params, response, before)
+    call = _measure(self, operation, params, response, before) if sizing else Call(operation)
     for meter in _active:
         meter.calls.append(call)
     return response
 
 
 @contextmanager
-def metering() -> Iterator[Meter]:
-    meter = Meter()
+def metering(*, capacity: bool = True) -> Iterator[Meter]:
+    meter = Meter(capacity=capacity)
     if not _active:
         BaseClient._make_api_call = _metered_make_api_call  # type: ignore[attr-defined]
     _active.append(meter)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from chalice.app import Blueprint, Response
 
+from chalicelib.core.errors import PayloadTooLarge
 from chalicelib.core.http import Call, endpoint, json_response
 from chalicelib.core.pagination import Page
 from chalicelib.core.security import Role
-from chalicelib.questions import service
+from chalicelib.questions import imports, service
 from chalicelib.questions.schemas import (
+    ImportJobOut,
+    ImportQuery,
+    ImportRowOut,
     QuestionIn,
     QuestionPatch,
     QuestionPublic,
@@ -126,3 +131,63 @@ def delete_question(call: Call) -> QuestionStaff | Response:
 )
 def list_versions(call: Call) -> list[VersionOut]:
     return service.list_versions(call.params["question_id"])
+
+
+IMPORT_MAX_BYTES = 6 * 1024 * 1024
+
+
+def _job_out(job: imports.ImportJob, rows: list[imports.ImportRowReport]) -> ImportJobOut:
+    return ImportJobOut(
+        id=job.job_id,
+        status=job.status,
+        dry_run=job.dry_run,
+        source=job.source,
+        total=int(job.total),
+        created=int(job.created),
+        skipped=int(job.skipped),
+        failed=int(job.failed),
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+        rows=[
+            ImportRowOut.model_validate({"row": int(r.row), "outcome": r.outcome, "errors": json.loads(r.errors)})
+            for r in rows
+        ],
+    )
+
+
+@endpoint(
+    bp,
+    "/questions/import",
+    "POST",
+    tags=TAGS,
+    roles=EDITORS,
+    query=ImportQuery,
+    response=ImportJobOut,
+    status=202,
+    content_types=["application/json", "text/csv"],
+    errors=(400, 401, 403, 413, 415, 422),
+    summary="Import questions from JSON {questions: [...], dry_run} or CSV (docs/question-import.md); "
+    "runs asynchronously, poll the job for its report",
+)
+def start_import(call: Call) -> ImportJobOut:
+    raw = call.raw_body
+    if len(raw) > IMPORT_MAX_BYTES:
+        raise PayloadTooLarge(f"An import may be at most {IMPORT_MAX_BYTES // (1024 * 1024)} MB.")
+    content_type = call.header("content-type") or "application/json"
+    rows, dry_run, source = imports.parse_upload(content_type, raw, call.query.dry_run)
+    job = imports.start_import(call.user.user_id, rows, dry_run=dry_run, source=source)
+    return _job_out(job, [])
+
+
+@endpoint(
+    bp,
+    "/questions/import/{job_id}",
+    "GET",
+    summary="An import job and its row-by-row report",
+    tags=TAGS,
+    roles=EDITORS,
+    response=ImportJobOut,
+    errors=(401, 403, 404),
+)
+def import_report(call: Call) -> ImportJobOut:
+    return _job_out(*imports.get_report(call.params["job_id"]))

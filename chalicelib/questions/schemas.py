@@ -136,3 +136,32 @@ class QuestionQuery(PageQuery):
         if self.subcategory and not self.category:
             raise ValueError("subcategory filter needs a category filter")
         return self
+
+
+class ImportQuery(BaseModel):
+    dry_run: bool = Field(False, description="Validate and report only; write nothing.")
+
+
+class RowError(BaseModel):
+    field: str
+    message: str
+
+
+class ImportRowOut(BaseModel):
+    row: int = Field(description="1-based position of the row in the upload (CSV: data rows after the header).")
+    outcome: Literal["failed", "skipped"]
+    errors: list[RowError]
+
+
+class ImportJobOut(BaseModel):
+    id: str
+    status: Literal["queued", "running", "completed", "failed"]
+    dry_run: bool
+    source: Literal["json", "csv"]
+    total: int
+    created: int
+    skipped: int
+    failed: int
+    created_at: str
+    finished_at: str | None
+    rows: list[ImportRowOut]

@@ -197,25 +197,40 @@ def _placement(question: Question | None) -> Placement | None:
     return None if question is None else (question.category, question.subcategory, question.status)
 
 
-def add_counter_updates(tx: TransactWrite, before: Placement | None, after: Placement | None) -> None:
-    """Keep category/subcategory question counts exact, in the same transaction as the question."""
-    deltas: dict[tuple[str, str | None], list[int]] = {}
-    for placement, sign in ((before, -1), (after, 1)):
-        if placement is None:
-            continue
-        category, subcategory, status = placement
-        for node in ((category, None), (category, subcategory)) if subcategory else ((category, None),):
-            total, published = deltas.setdefault(node, [0, 0])
-            deltas[node] = [total + sign, published + (sign if status == "published" else 0)]
+Node = tuple[str, str | None]
+Moves = list[tuple[Placement | None, Placement | None]]
+
+
+def counter_deltas(moves: Moves) -> dict[Node, tuple[int, int]]:
+    """(total, published) change per taxonomy node for questions moving from before to after."""
+    deltas: dict[Node, tuple[int, int]] = {}
+    for before, after in moves:
+        for placement, sign in ((before, -1), (after, 1)):
+            if placement is None:
+                continue
+            category, subcategory, status = placement
+            nodes: list[Node] = [(category, None), (category, subcategory)] if subcategory else [(category, None)]
+            for node in nodes:
+                total, published = deltas.get(node, (0, 0))
+                deltas[node] = (total + sign, published + (sign if status == "published" else 0))
+    return {node: delta for node, delta in deltas.items() if any(delta)}
+
+
+def add_node_updates(tx: TransactWrite, deltas: dict[Node, tuple[int, int]]) -> None:
     for (category, subcategory), (total, published) in deltas.items():
-        if total or published:
-            ref = taxonomy.node_ref(category, subcategory)
-            model = type(ref)
-            tx.update(
-                ref,
-                actions=[model.question_total.add(total), model.published_count.add(published)],
-                condition=model.PK.exists(),
-            )
+        ref = taxonomy.node_ref(category, subcategory)
+        model = type(ref)
+        tx.update(
+            ref,
+            actions=[model.question_total.add(total), model.published_count.add(published)],
+            condition=model.PK.exists(),
+        )
+
+
+def add_counter_updates(tx: TransactWrite, moves: Moves) -> None:
+    """Keep category/subcategory question counts exact, in the same transaction as the questions.
+    Deltas are summed per node because a transaction may touch each item only once."""
+    add_node_updates(tx, counter_deltas(moves))
 
 
 def create_question(actor: Principal, request: QuestionIn) -> QuestionStaff:
@@ -234,7 +249,7 @@ def create_question(actor: Principal, request: QuestionIn) -> QuestionStaff:
             tx.save(question)  # pynamodb adds attribute_not_exists(version): a fresh item only
             tx.save(data.stem_claim(question.question_id, question.stem_hash), condition=StemClaim.PK.does_not_exist())
             tx.save(_version_item(question, 1))
-            add_counter_updates(tx, None, _placement(question))
+            add_counter_updates(tx, [(None, _placement(question))])
             tx.save(event)
     except TransactWriteError as exc:
         if is_condition_failure(exc) and 1 in cancelled_positions(exc):
@@ -286,7 +301,7 @@ def _edit(actor: Principal, question: Question, request: QuestionIn) -> Question
                     data.stem_claim(question.question_id, question.stem_hash), condition=StemClaim.PK.does_not_exist()
                 )
             tx.save(version_item)
-            add_counter_updates(tx, before_placement, _placement(question))
+            add_counter_updates(tx, [(before_placement, _placement(question))])
             tx.save(event)
     except TransactWriteError as exc:
         positions = cancelled_positions(exc) if is_condition_failure(exc) else []
@@ -322,7 +337,7 @@ def delete_question(actor: Principal, question_id: str) -> QuestionStaff | None:
             tx.delete(data.stem_claim(question_id, question.stem_hash))
             for version in data.versions(question_id):
                 tx.delete(version)
-            add_counter_updates(tx, _placement(question), None)
+            add_counter_updates(tx, [(_placement(question), None)])
             tx.save(event)
     except TransactWriteError as exc:
         if is_condition_failure(exc):
