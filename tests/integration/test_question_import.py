@@ -74,8 +74,9 @@ def test_csv_import(client, editor):
     header = "stem,type,category,subcategory,difficulty,option_1,option_2,option_3,correct,explanation,reference,status"
     lines = [
         header,
-        "Which vertebral level is the sternal angle at?,single,anatomy,thorax,2,T4/5,T2,T8,1,It marks T4/5.,Gray's,published",
-        "Which of these drain to the thoracic duct?,multi,anatomy,thorax,3,Left arm,Right arm,Left leg,1;3,Both.,Gray's,published",
+        "Which vertebral level is the sternal angle at?,single,anatomy,thorax,2,T4/5,T2,T8,1,T4/5.,Gray's,published",
+        "Which of these drain to the thoracic duct?,multi,anatomy,thorax,3,Left arm,Right arm,Left leg,1;3,Both.,"
+        "Gray's,published",
         "Too few options here for a question?,single,anatomy,,3,Only one,,,1,,,published",
     ]
     report = run_import(client, editor, raw="\n".join(lines).encode(), headers={"Content-Type": "text/csv"})
