@@ -10,16 +10,20 @@ from typing import Any
 from chalice.app import Chalice, DynamoDBEvent
 
 from chalicelib.accounts import routes as accounts
+from chalicelib.audit import routes as audit
 from chalicelib.core.http import API_PREFIX, http_middleware, install_method_fallbacks
 from chalicelib.core.streams import process_stream_event
+from chalicelib.pages import routes as pages
 from chalicelib.questions import routes as questions
+from chalicelib.resources import routes as resources
 from chalicelib.system import routes as system
 from chalicelib.taxonomy import routes as taxonomy
 
 app = Chalice(app_name="openmrcs")
 app.register_middleware(http_middleware, "http")
 
-for blueprint in (system.bp, accounts.bp, taxonomy.bp, questions.bp):
+BLUEPRINTS = (system.bp, accounts.bp, taxonomy.bp, questions.bp, resources.bp, pages.bp, audit.bp)
+for blueprint in BLUEPRINTS:
     app.register_blueprint(blueprint, url_prefix=API_PREFIX)
 install_method_fallbacks(app)
 

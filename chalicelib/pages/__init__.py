@@ -1,0 +1,1 @@
+"""Pages: static and legal content (privacy, terms) with a draft/published workflow."""

@@ -1,0 +1,107 @@
+"""Page rules: the public sees published pages only; staff upserts are audited."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from chalicelib.audit.data import new_event
+from chalicelib.core import clock
+from chalicelib.core.db import transaction
+from chalicelib.core.errors import NotFound, field_error
+from chalicelib.core.security import Principal, Role
+from chalicelib.pages import data
+from chalicelib.pages.data import PAGES_INDEX_PK, Page
+
+
+class PageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    body: Annotated[str, Field(max_length=100_000, description="Markdown")]
+    status: Literal["draft", "published"] = "draft"
+
+
+class PageOut(BaseModel):
+    slug: str
+    title: str
+    body: str
+    updated_at: str
+    status: Literal["draft", "published"] | None = None  # staff only
+
+
+def to_out(page: Page, *, staff: bool) -> PageOut:
+    return PageOut(
+        slug=page.slug,
+        title=page.title,
+        body=page.body,
+        updated_at=page.updated_at,
+        status=page.status if staff else None,
+    )
+
+
+def _is_editor(principal: Principal | None) -> bool:
+    return principal is not None and principal.has_role(Role.EDITOR)
+
+
+def get_page(principal: Principal | None, slug: str) -> PageOut:
+    page = data.get_page(slug)
+    staff = _is_editor(principal)
+    if page is None or (page.status != "published" and not staff):
+        raise NotFound("No such page.")
+    return to_out(page, staff=staff)
+
+
+def list_pages() -> list[PageOut]:
+    return [to_out(page, staff=True) for page in data.all_pages()]
+
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def put_page(actor: Principal, slug: str, request: PageIn) -> tuple[PageOut, bool]:
+    if not SLUG.fullmatch(slug) or len(slug) > 64:
+        raise field_error("slug", "Use lowercase letters, digits and hyphens (at most 64).", "invalid_slug")
+    existing = data.get_page(slug)
+    page = Page(
+        PK=data.page_pk(slug),
+        SK="PAGE",
+        GSI1PK=PAGES_INDEX_PK,
+        GSI1SK=slug,
+        slug=slug,
+        title=request.title,
+        body=request.body,
+        status=request.status,
+        updated_at=clock.iso(clock.now()),
+        updated_by=actor.user_id,
+    )
+    event = new_event(
+        actor_id=actor.user_id,
+        action="page.updated" if existing else "page.created",
+        entity_type="page",
+        entity_id=slug,
+        before=to_out(existing, staff=True).model_dump() if existing else None,
+        after=to_out(page, staff=True).model_dump(),
+    )
+    with transaction() as tx:
+        tx.save(page)
+        tx.save(event)
+    return to_out(page, staff=True), existing is None
+
+
+def delete_page(actor: Principal, slug: str) -> None:
+    page = data.get_page(slug)
+    if page is None:
+        raise NotFound("No such page.")
+    event = new_event(
+        actor_id=actor.user_id,
+        action="page.deleted",
+        entity_type="page",
+        entity_id=slug,
+        before=to_out(page, staff=True).model_dump(),
+    )
+    with transaction() as tx:
+        tx.delete(page)
+        tx.save(event)

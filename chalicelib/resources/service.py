@@ -1,0 +1,149 @@
+"""Resource rules: learners see published resources only; every staff change is audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
+
+from chalicelib.audit.data import new_event
+from chalicelib.core import clock
+from chalicelib.core.db import is_condition_failure, transaction
+from chalicelib.core.errors import Conflict, Forbidden, NotFound, field_error
+from chalicelib.core.pagination import Page
+from chalicelib.core.security import Principal, Role
+from chalicelib.resources import data
+from chalicelib.resources.data import Resource
+from chalicelib.resources.schemas import ResourceIn, ResourceOut, ResourcePatch, ResourceQuery
+from chalicelib.taxonomy import data as taxonomy
+
+
+def _is_editor(principal: Principal | None) -> bool:
+    return principal is not None and principal.has_role(Role.EDITOR)
+
+
+def to_out(resource: Resource, *, staff: bool = False) -> ResourceOut:
+    return ResourceOut(
+        id=resource.resource_id,
+        kind=resource.kind,
+        title=resource.title,
+        author=resource.author,
+        duration_sec=int(resource.duration_sec),
+        category=resource.category,
+        url=resource.url,
+        thumbnail_url=resource.thumbnail_url,
+        captions_url=resource.captions_url,
+        alt_text=resource.alt_text,
+        is_featured=bool(resource.is_featured),
+        published_at=resource.published_at,
+        status=resource.status if staff else None,
+    )
+
+
+def list_resources(principal: Principal | None, query: ResourceQuery) -> Page[ResourceOut]:
+    staff = _is_editor(principal)
+    if query.status == "draft" and not staff:
+        raise Forbidden("Only staff can list draft resources.")
+    items, cursor = data.list_resources(
+        status=query.status or "published",
+        category=query.category,
+        kind=query.kind,
+        featured=query.featured,
+        limit=query.limit,
+        cursor=query.cursor,
+    )
+    return Page[ResourceOut](items=[to_out(r, staff=staff) for r in items], next_cursor=cursor)
+
+
+def get_resource(principal: Principal | None, resource_id: str) -> ResourceOut:
+    resource = data.get_resource(resource_id)
+    staff = _is_editor(principal)
+    if resource is None or (resource.status != "published" and not staff):
+        raise NotFound("No such resource.")
+    return to_out(resource, staff=staff)
+
+
+def _check_category(slug: str | None) -> None:
+    if slug and taxonomy.get_category(slug) is None:
+        raise field_error("category", "No such category.", "unknown_category")
+
+
+def _fields(request: ResourceIn) -> dict[str, Any]:
+    return request.model_dump(mode="json")
+
+
+def create_resource(actor: Principal, request: ResourceIn) -> ResourceOut:
+    _check_category(request.category)
+    now = clock.iso(clock.now())
+    resource_id = clock.new_id()
+    resource = Resource(
+        PK=data.resource_pk(resource_id),
+        SK="RESOURCE",
+        resource_id=resource_id,
+        created_at=now,
+        updated_at=now,
+        **_fields(request),
+    )
+    resource.published_at = now if request.status == "published" else None
+    resource.index_keys()
+    _save(actor, resource, "resource.created", before=None, condition=Resource.PK.does_not_exist())
+    return to_out(resource, staff=True)
+
+
+def update_resource(actor: Principal, resource_id: str, patch: ResourcePatch) -> ResourceOut:
+    resource = data.get_resource(resource_id)
+    if resource is None:
+        raise NotFound("No such resource.")
+    before = to_out(resource, staff=True).model_dump(mode="json")
+    changes = patch.model_dump(exclude_unset=True, mode="json")
+    merged = ResourceIn.model_validate({**{k: v for k, v in before.items() if k in ResourceIn.model_fields}, **changes})
+    _check_category(merged.category)
+    previous_update = resource.updated_at
+    for name, value in _fields(merged).items():
+        setattr(resource, name, value)
+    now = clock.iso(clock.now())
+    resource.updated_at = now
+    if merged.status == "published" and not resource.published_at:
+        resource.published_at = now
+    resource.index_keys()
+    # Optimistic: the write lands only if nobody saved the resource since we read it.
+    _save(actor, resource, "resource.updated", before=before, condition=Resource.updated_at == previous_update)
+    return to_out(resource, staff=True)
+
+
+def delete_resource(actor: Principal, resource_id: str) -> None:
+    resource = data.get_resource(resource_id)
+    if resource is None:
+        raise NotFound("No such resource.")
+    event = new_event(
+        actor_id=actor.user_id,
+        action="resource.deleted",
+        entity_type="resource",
+        entity_id=resource_id,
+        before=to_out(resource, staff=True).model_dump(mode="json"),
+    )
+    with transaction() as tx:
+        tx.delete(resource)
+        tx.save(event)
+
+
+def _save(
+    actor: Principal, resource: Resource, action: str, *, before: dict[str, Any] | None, condition: Condition
+) -> None:
+    event = new_event(
+        actor_id=actor.user_id,
+        action=action,
+        entity_type="resource",
+        entity_id=resource.resource_id,
+        before=before,
+        after=to_out(resource, staff=True).model_dump(mode="json"),
+    )
+    try:
+        with transaction() as tx:
+            tx.save(resource, condition=condition)
+            tx.save(event)
+    except TransactWriteError as exc:
+        if is_condition_failure(exc):
+            raise Conflict("The resource changed meanwhile; reload and retry.") from exc
+        raise
