@@ -70,7 +70,9 @@ def api() -> Iterator[Api]:
     from app import app
     from chalicelib.core.config import get_settings
     from chalicelib.core.table_schema import create_table
+    from chalicelib.localstack import moto_patches
 
+    moto_patches.install()
     with mock_aws():
         create_table(boto3.client("dynamodb"), get_settings().table_name)
         with Client(app, stage_name="bench", project_dir=tempfile.mkdtemp()) as client:

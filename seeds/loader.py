@@ -1,20 +1,42 @@
-"""Loads the seed data; running it again adds nothing twice. Refuses to touch staging or prod."""
+"""Loads the seed data; running it again adds nothing twice. Refuses to touch staging or prod.
+
+python -m seeds.loader          (against DYNAMODB_ENDPOINT_URL, by default the running `make dev`)
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 SEED_DIR = Path(__file__).resolve().parent
 DEFAULT_PASSWORD = "ChangeMe-123!"
+SEED_ACTOR = "seed"
 Loader = Callable[[], dict[str, int]]
 
 
 def _progress(kind: str, done: int, total: int) -> None:
-    print(f"\rseeding {kind}: {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+    end = "\n" if done >= total else ""
+    print(f"\rseeding {kind}: {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+
+def _put_new(item: Any) -> bool:
+    """Write an item unless one with its key exists; True when written."""
+    from pynamodb.exceptions import PutError
+
+    from chalicelib.core.db import TableItem, is_condition_failure
+
+    try:
+        item.save(condition=TableItem.PK.does_not_exist())
+    except PutError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
 
 
 def load_accounts() -> dict[str, int]:
@@ -31,16 +53,121 @@ def load_accounts() -> dict[str, int]:
     return {"created": created, "existing": len(accounts) - created}
 
 
-LOADERS: dict[str, Loader] = {"accounts": load_accounts}
+def load_taxonomy() -> dict[str, int]:
+    from chalicelib.taxonomy.data import TAXONOMY_PK, Category, Subcategory, category_sk, subcategory_sk
+
+    categories = json.loads((SEED_DIR / "taxonomy.json").read_text())
+    created = total = 0
+    for order, entry in enumerate(categories):
+        slug = entry["slug"]
+        items: list[Any] = [
+            Category(
+                PK=TAXONOMY_PK,
+                SK=category_sk(slug),
+                slug=slug,
+                name=entry["name"],
+                description=f"MRCS Part A, Paper {entry['paper']}",
+                order=order,
+            )
+        ]
+        items += [
+            Subcategory(
+                PK=TAXONOMY_PK, SK=subcategory_sk(slug, sub), slug=sub, name=name, category=slug, order=sub_order
+            )
+            for sub_order, (sub, name) in enumerate(entry["subcategories"])
+        ]
+        for item in items:
+            created += _put_new(item)
+            total += 1
+        _progress("categories", order + 1, len(categories))
+    return {"created": created, "existing": total - created}
 
 
-def load_all() -> dict[str, dict[str, int]]:
+def load_questions() -> dict[str, int]:
+    from chalicelib.questions import imports
+    from seeds.question_bank import build_questions
+
+    rows = build_questions()
+    # The job id is derived from the content: the same seeds are imported once, changed seeds again
+    # (their unchanged questions are then skipped as duplicates).
+    job_id = "seed-" + hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:20]
+    existing = imports.find_job(job_id)
+    if existing is not None and existing.status == "completed":
+        _progress("questions", len(rows), len(rows))
+        return {"created": 0, "existing": len(rows)}
+    print(f"seeding questions: importing {len(rows)} rows", file=sys.stderr, flush=True)
+    job = imports.start_import(SEED_ACTOR, rows, dry_run=False, source="json", job_id=job_id, run_now=True)
+    _progress("questions", len(rows), len(rows))
+    if int(job.failed):
+        raise SystemExit(f"{job.failed} seed questions failed validation; see import job {job_id}")
+    return {"created": int(job.created), "existing": int(job.skipped)}
+
+
+def load_resources() -> dict[str, int]:
+    from chalicelib.core import clock
+    from chalicelib.resources.data import Resource, resource_pk
+
+    entries = json.loads((SEED_DIR / "resources.json").read_text())
+    created = 0
+    now = clock.iso(clock.now())
+    for index, entry in enumerate(entries, start=1):
+        fields = {k: v for k, v in entry.items() if k != "seed_id"}
+        resource = Resource(
+            PK=resource_pk(entry["seed_id"]),
+            SK="RESOURCE",
+            resource_id=entry["seed_id"],
+            created_at=now,
+            updated_at=now,
+            published_at=now,
+            **fields,
+        )
+        resource.index_keys()
+        created += _put_new(resource)
+        _progress("resources", index, len(entries))
+    return {"created": created, "existing": len(entries) - created}
+
+
+def load_pages() -> dict[str, int]:
+    from chalicelib.core import clock
+    from chalicelib.pages.data import PAGES_INDEX_PK, Page, page_pk
+
+    titles = {"privacy": "Privacy notice", "terms": "Terms of use"}
+    created = 0
+    for index, (slug, title) in enumerate(titles.items(), start=1):
+        body = (SEED_DIR / "pages" / f"{slug}.md").read_text()
+        page = Page(
+            PK=page_pk(slug),
+            SK="PAGE",
+            GSI1PK=PAGES_INDEX_PK,
+            GSI1SK=slug,
+            slug=slug,
+            title=title,
+            body=body,
+            status="published",
+            updated_at=clock.iso(clock.now()),
+            updated_by=SEED_ACTOR,
+        )
+        created += _put_new(page)
+        _progress("pages", index, len(titles))
+    return {"created": created, "existing": len(titles) - created}
+
+
+LOADERS: dict[str, Loader] = {
+    "accounts": load_accounts,
+    "taxonomy": load_taxonomy,
+    "questions": load_questions,
+    "resources": load_resources,
+    "pages": load_pages,
+}
+
+
+def load_all(kinds: list[str] | None = None) -> dict[str, dict[str, int]]:
     from chalicelib.core.config import get_settings
 
     stage = get_settings().stage
     if stage in ("staging", "prod"):
         raise SystemExit(f"refusing to load seed data into the {stage} stage")
-    return {kind: loader() for kind, loader in LOADERS.items()}
+    return {kind: LOADERS[kind]() for kind in kinds or list(LOADERS)}
 
 
 def main() -> None:
@@ -54,7 +181,7 @@ def main() -> None:
 
     settings = get_settings()
     create_table(boto3.client("dynamodb", endpoint_url=settings.dynamodb_endpoint_url), settings.table_name)
-    print(json.dumps(load_all(), indent=2))
+    print(json.dumps(load_all(sys.argv[1:] or None), indent=2))
 
 
 if __name__ == "__main__":

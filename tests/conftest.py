@@ -41,7 +41,7 @@ from moto import mock_aws  # noqa: E402
 from app import app  # noqa: E402
 from chalicelib.core.config import get_settings  # noqa: E402
 from chalicelib.core.table_schema import create_table  # noqa: E402
-from chalicelib.localstack import gateway  # noqa: E402
+from chalicelib.localstack import gateway, moto_patches  # noqa: E402
 from chalicelib.localstack.meter import Meter, metering  # noqa: E402
 from chalicelib.localstack.streams import StreamPoller  # noqa: E402
 from tests.support.guards import assert_no_scan  # noqa: E402
@@ -49,25 +49,7 @@ from tests.support.guards import assert_no_scan  # noqa: E402
 gateway.install()
 
 
-def _serialise_moto_requests() -> None:
-    """DynamoDB applies each request atomically; moto does not lock, so concurrent tests could see a
-    torn table. Serialising whole requests keeps every interleaving *between* requests possible,
-    which is where our races live."""
-    import threading
-
-    from moto.core.botocore_stubber import BotocoreStubber
-
-    lock = threading.RLock()
-    original = BotocoreStubber.process_request
-
-    def process_request(self: BotocoreStubber, request: Any) -> Any:
-        with lock:
-            return original(self, request)
-
-    BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
-
-
-_serialise_moto_requests()
+moto_patches.install()
 # A directory with no .chalice/: the test client must not pull a deploy stage's environment in.
 _NO_CONFIG_DIR = str(_TMP)
 

@@ -65,6 +65,10 @@ def _start_embedded_dynamodb(endpoint_url: str) -> None:
 
     from moto.server import ThreadedMotoServer
 
+    from chalicelib.localstack import moto_patches
+
+    moto_patches.install()
+
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per DynamoDB call is noise
     port = int(endpoint_url.rsplit(":", 1)[1])
     ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False).start()

@@ -135,7 +135,16 @@ def _csv_row(record: dict[str, str | None]) -> dict[str, Any]:
 # --- the request: store the rows and queue the work ------------------------------------------------
 
 
-def start_import(actor_id: str, rows: list[dict[str, Any]], *, dry_run: bool, source: str) -> ImportJob:
+def start_import(
+    actor_id: str,
+    rows: list[dict[str, Any]],
+    *,
+    dry_run: bool,
+    source: str,
+    job_id: str | None = None,
+    run_now: bool = False,
+) -> ImportJob:
+    """Store the rows and queue the worker (or, for seed loading, run it here and now)."""
     if not rows:
         raise Unprocessable("The import has no rows.", details=[{"field": "questions", "message": "empty"}])
     if len(rows) > MAX_ROWS:
@@ -143,7 +152,7 @@ def start_import(actor_id: str, rows: list[dict[str, Any]], *, dry_run: bool, so
             f"At most {MAX_ROWS} rows per import.", details=[{"field": "questions", "message": "too many rows"}]
         )
     job = ImportJob(
-        PK=job_pk(clock.new_id()),
+        PK=job_pk(job_id or clock.new_id()),
         SK="JOB",
         status="queued",
         dry_run=dry_run,
@@ -158,6 +167,9 @@ def start_import(actor_id: str, rows: list[dict[str, Any]], *, dry_run: bool, so
         for number, chunk in enumerate(_chunks(rows)):
             batch.save(ImportChunk(PK=job.PK, SK=f"CHUNK#{number:05d}", rows=chunk, expires_at=job.expires_at))
     job.save()
+    if run_now:
+        run_import({"job_id": job.job_id})
+        return _load_job(job.job_id)
     enqueue("questions.import", {"job_id": job.job_id})
     return job
 
@@ -177,6 +189,13 @@ def _chunks(rows: list[dict[str, Any]]) -> list[str]:
         size += len(encoded) + 1
     chunks.append("[" + ",".join(current) + "]")
     return chunks
+
+
+def find_job(job_id: str) -> ImportJob | None:
+    try:
+        return ImportJob.get(job_pk(job_id), "JOB", consistent_read=True)
+    except DoesNotExist:
+        return None
 
 
 def get_report(job_id: str) -> tuple[ImportJob, list[ImportRowReport]]:
@@ -228,10 +247,10 @@ def run_import(payload: dict[str, Any]) -> None:
 
 
 def _load_job(job_id: str) -> ImportJob:
-    try:
-        return ImportJob.get(job_pk(job_id), "JOB", consistent_read=True)
-    except DoesNotExist as exc:
-        raise NotFound("No such import job.") from exc
+    job = find_job(job_id)
+    if job is None:
+        raise NotFound("No such import job.")
+    return job
 
 
 def _validate(rows: list[dict[str, Any]], job_id: str) -> Outcome:
