@@ -49,7 +49,7 @@ def install() -> None:
     BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
 
     shim = _CopyOncePerTransaction()
-    models.copy = shim  # type: ignore[attr-defined]
+    models.copy = shim  # type: ignore[attr-defined,assignment]
     original_transact = models.DynamoDBBackend.transact_write_items
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
