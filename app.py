@@ -7,13 +7,19 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from chalice.app import Chalice, DynamoDBEvent
+from chalice.app import Chalice, Cron, DynamoDBEvent
 
 from chalicelib.accounts import routes as accounts
+from chalicelib.analytics import jobs as analytics_jobs
+from chalicelib.analytics import pipeline  # noqa: F401  (registers the stream consumers)
+from chalicelib.analytics import routes as analytics
 from chalicelib.audit import routes as audit
 from chalicelib.core.http import API_PREFIX, http_middleware, install_method_fallbacks
+from chalicelib.core.jobs import run_job
 from chalicelib.core.streams import process_stream_event
+from chalicelib.core.tasks import handle_worker_event
 from chalicelib.pages import routes as pages
+from chalicelib.practice import routes as practice
 from chalicelib.questions import routes as questions
 from chalicelib.resources import routes as resources
 from chalicelib.system import routes as system
@@ -22,7 +28,17 @@ from chalicelib.taxonomy import routes as taxonomy
 app = Chalice(app_name="openmrcs")
 app.register_middleware(http_middleware, "http")
 
-BLUEPRINTS = (system.bp, accounts.bp, taxonomy.bp, questions.bp, resources.bp, pages.bp, audit.bp)
+BLUEPRINTS = (
+    system.bp,
+    accounts.bp,
+    taxonomy.bp,
+    questions.bp,
+    resources.bp,
+    pages.bp,
+    audit.bp,
+    practice.bp,
+    analytics.bp,
+)
 for blueprint in BLUEPRINTS:
     app.register_blueprint(blueprint, url_prefix=API_PREFIX)
 install_method_fallbacks(app)
@@ -36,3 +52,14 @@ TABLE_STREAM_ARN = os.environ.get(
 @app.on_dynamodb_record(stream_arn=TABLE_STREAM_ARN, batch_size=100, starting_position="TRIM_HORIZON")
 def table_stream(event: DynamoDBEvent) -> dict[str, Any]:
     return process_stream_event(event.to_dict(), event.context)
+
+
+@app.lambda_function(name="task_worker")
+def task_worker(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Runs work queued outside a request (question imports), invoked asynchronously."""
+    return handle_worker_event(event)
+
+
+@app.schedule(Cron(0, 3, "*", "*", "?", "*"), name="recompute_suggestions")
+def recompute_suggestions(event: Any) -> dict[str, Any]:
+    return run_job(analytics_jobs.recompute_suggestions.__name__)

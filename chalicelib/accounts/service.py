@@ -174,7 +174,7 @@ def _clear_failures_and_rehash(user: UserItem, password: str) -> None:
 def _start_session(user: UserItem, device: str) -> tuple[AuthSession, TokenPair]:
     session_id = clock.new_id()
     refresh = issue_refresh_token(user.user_id, session_id)
-    access = issue_access_token(user.user_id, user.role, session_id)
+    access = issue_access_token(user.user_id, user.role, session_id, user.timezone)
     session = data.new_session(user.user_id, session_id, refresh.jti, device[:200], _now_ms(), refresh.expires_at)
     return session, TokenPair(access=access.token, refresh=refresh.token)
 
@@ -206,7 +206,7 @@ def refresh(refresh_token: str) -> TokenPair:
         # Another request rotated this token first: the same token was presented twice.
         _revoke(session, reason="refresh_token_reuse")
         raise Unauthorized("This refresh token was already used; the session has been revoked.") from exc
-    access = issue_access_token(user.user_id, user.role, session.session_id)
+    access = issue_access_token(user.user_id, user.role, session.session_id, user.timezone)
     return TokenPair(access=access.token, refresh=new_refresh.token)
 
 

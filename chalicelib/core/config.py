@@ -35,6 +35,14 @@ class Settings:
     argon2_memory_kib: int
     allow_local_email_domains: bool = False
     task_backend: str = "lambda"
+    # Dashboard rules (docs/analytics.md): a category is completed with at least N answers at X%;
+    # suggestions need enough attempts and a low enough score.
+    progress_min_answered: int = 10
+    progress_min_score: float = 70.0
+    suggest_min_attempts: int = 10
+    suggest_low_score: float = 75.0
+    suggest_max: int = 5
+    heartbeat_daily_cap_sec: int = 16 * 3600
     login_max_failures: int = 5
     login_window_sec: int = 15 * 60
     lockout_sec: int = 15 * 60
@@ -85,6 +93,10 @@ def get_settings() -> Settings:
         argon2_memory_kib=int(env.get("ARGON2_MEMORY_KIB", "65536")),
         allow_local_email_domains=env.get("STAGE", "dev") not in ("staging", "prod"),
         task_backend=env.get("TASK_BACKEND", "lambda"),
+        progress_min_answered=int(env.get("PROGRESS_MIN_ANSWERED", "10")),
+        progress_min_score=float(env.get("PROGRESS_MIN_SCORE", "70")),
+        suggest_min_attempts=int(env.get("SUGGEST_MIN_ATTEMPTS", "10")),
+        suggest_low_score=float(env.get("SUGGEST_LOW_SCORE", "75")),
         _jwt_secret_env=env.get("JWT_SECRET", ""),
         jwt_secret_id=env.get("JWT_SECRET_ID", ""),
     )

@@ -1,11 +1,13 @@
 """Table stream dispatch: each record goes to the consumers registered for its item type.
 
 Delivery is at-least-once and batched, so consumers must be idempotent; failures are reported per
-record (powertools BatchProcessor) so one bad record does not hold back the rest of the batch."""
+record (powertools BatchProcessor) so one bad record does not hold back the rest of the batch.
+A consumer may return follow-ups (keyed work such as "rebuild this user's dashboard") that run once
+per batch after its records, however many records asked for them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +32,8 @@ class StreamChange:
     old: dict[str, Any] | None
 
 
-Consumer = Callable[[StreamChange], None]
+FollowUp = tuple[str, Callable[[], None]]
+Consumer = Callable[[StreamChange], Iterable[FollowUp] | None]
 _CONSUMERS: dict[str, list[Consumer]] = {}
 
 
@@ -63,17 +66,23 @@ def to_change(raw_record: dict[str, Any]) -> StreamChange:
     )
 
 
-def handle_record(record: DynamoDBRecord) -> None:
-    change = to_change(record.raw_event)
-    for consumer in _CONSUMERS.get(change.item_type, []):
-        consumer(change)
-
-
 def process_stream_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Returns the partial batch response Lambda uses to retry only the failed records."""
+    follow_ups: dict[str, Callable[[], None]] = {}
+
+    def handle_record(record: DynamoDBRecord) -> None:
+        change = to_change(record.raw_event)
+        for consumer in _CONSUMERS.get(change.item_type, []):
+            for key, work in consumer(change) or ():
+                follow_ups[key] = work
+
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
     result = process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)
     failures = result.get("batchItemFailures", [])
     if failures:
         logger.warning("stream records failed", extra={"failed": len(failures), "total": len(event["Records"])})
+    # Follow-ups rebuild from committed state, so running them for a partly failed batch is safe;
+    # the failed records bring their follow-ups again when they are redelivered.
+    for work in follow_ups.values():
+        work()
     return dict(result)

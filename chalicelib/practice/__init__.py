@@ -1,0 +1,1 @@
+"""Practice Mode: sessions drawn from the bank, instant feedback per answer, scores on completion."""

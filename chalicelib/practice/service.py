@@ -1,0 +1,307 @@
+"""Practice rules: what a session may draw, how an answer is judged, what a learner may see when."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+
+from chalicelib.accounts import data as accounts
+from chalicelib.core import clock
+from chalicelib.core.db import TableItem, cancelled_positions, is_condition_failure, transaction
+from chalicelib.core.errors import Conflict, NotFound, Unprocessable, field_error
+from chalicelib.core.pagination import Page
+from chalicelib.core.security import Principal
+from chalicelib.practice import data
+from chalicelib.practice.data import PracticeAnswer, PracticeSession, QuestionState
+from chalicelib.practice.schemas import (
+    AnswerOut,
+    AttemptIn,
+    AttemptResult,
+    FlagOut,
+    Progress,
+    SessionCreate,
+    SessionOut,
+    Summary,
+)
+from chalicelib.questions import data as questions
+from chalicelib.questions.data import Question
+from chalicelib.questions.service import correct_option_ids, to_public
+from chalicelib.taxonomy import data as taxonomy
+
+
+def local_date(moment: datetime, timezone: str) -> str:
+    return moment.astimezone(ZoneInfo(timezone)).date().isoformat()
+
+
+# --- starting a session --------------------------------------------------------------------------
+
+
+def _targets(request: SessionCreate) -> tuple[list[tuple[str, str | None]], list[str]]:
+    """(category, subcategory) pairs to draw from, and the category names for the summary."""
+    categories, subcategories = taxonomy.all_nodes()
+    active = {c.slug: c for c in categories if c.status == "active"}
+    for index, slug in enumerate(request.categories):
+        if slug not in active:
+            raise field_error(f"categories.{index}", f"No such active category: {slug}.", "unknown_category")
+    chosen = request.categories or []
+    pairs: list[tuple[str, str | None]] = []
+    for index, sub in enumerate(request.subcategories):
+        owners = [
+            s.category
+            for s in subcategories
+            if s.slug == sub and s.status == "active" and s.category in active and (not chosen or s.category in chosen)
+        ]
+        if not owners:
+            raise field_error(f"subcategories.{index}", f"No such active subcategory: {sub}.", "unknown_subcategory")
+        pairs += [(owner, sub) for owner in owners]
+    covered = {category for category, _ in pairs}
+    pairs += [(category, None) for category in chosen if category not in covered]
+    names = sorted({active[c].name for c, _ in pairs}) if pairs else []
+    return pairs, names
+
+
+def _candidates(pairs: list[tuple[str, str | None]]) -> dict[str, Question]:
+    if not pairs:
+        found = Question.gsi2.query("QBANK#published")
+        return {q.question_id: q for q in found if isinstance(q, Question)}
+    pool: dict[str, Question] = {}
+    for category, subcategory in pairs:
+        condition = Question.GSI1SK.startswith(f"{subcategory}#") if subcategory else None
+        for question in Question.gsi1.query(f"QBANK#published#{category}", condition):
+            if isinstance(question, Question):
+                pool[question.question_id] = question
+    return pool
+
+
+def _apply_pool(pool_name: str, candidates: dict[str, Question], user_id: str) -> list[str]:
+    if pool_name == "all":
+        return sorted(candidates)
+    states = {s.question_id: s for s in data.question_states(user_id)}
+
+    def keep(qid: str) -> bool:
+        state = states.get(qid)
+        if pool_name == "unseen":
+            return state is None or not state.answered
+        if pool_name == "incorrect":
+            return state is not None and state.last_correct is False
+        return state is not None and bool(state.flagged)
+
+    return sorted(qid for qid in candidates if keep(qid))
+
+
+def create_session(principal: Principal, request: SessionCreate) -> SessionOut:
+    user = accounts.get_user(principal.user_id)
+    pairs, names = _targets(request)
+    candidates = _candidates(pairs)
+    eligible = _apply_pool(request.pool, candidates, principal.user_id)
+    if not eligible:
+        raise Unprocessable(
+            "No published questions match these categories and this pool; widen the selection.",
+            details=[{"field": "pool", "message": f"no questions in pool '{request.pool}'"}],
+        )
+    seed = secrets.randbits(48)
+    chosen = random.Random(seed).sample(eligible, min(request.question_count, len(eligible)))  # noqa: S311
+    session_id = clock.new_id()
+    session = PracticeSession(
+        PK=data.user_pk(principal.user_id),
+        SK=data.SESSION_PREFIX + session_id,
+        session_id=session_id,
+        user_id=principal.user_id,
+        categories=request.categories,
+        subcategories=request.subcategories,
+        pool=request.pool,
+        requested=request.question_count,
+        question_ids=chosen,
+        include_explanations=request.include_explanations,
+        seed=seed,
+        timezone=user.timezone if user else "UTC",
+        status="active",
+        started_at=clock.iso(clock.now()),
+        category_names=names,
+    )
+    session.save(condition=PracticeSession.PK.does_not_exist())
+    return _session_out(session, [], [candidates[qid] for qid in chosen])
+
+
+# --- answering -----------------------------------------------------------------------------------
+
+
+def _session_and_question(user_id: str, session_id: str, question_id: str) -> tuple[PracticeSession, Question]:
+    """Both in one BatchGetItem; another user's session is simply not found."""
+    keys = [data.session_key(user_id, session_id), (questions.question_pk(question_id), questions.CURRENT_SK)]
+    found = {type(item): item for item in TableItem.batch_get(keys, consistent_read=True)}
+    session, question = found.get(PracticeSession), found.get(Question)
+    if not isinstance(session, PracticeSession):
+        raise NotFound("No such practice session.")
+    if session.status != "active":
+        raise Conflict("This session is completed; start a new one.")
+    if question_id not in session.question_ids or not isinstance(question, Question):
+        raise field_error("question_id", "This question is not part of the session.", "not_in_session")
+    return session, question
+
+
+def _check_selection(question: Question, selected: list[str]) -> None:
+    valid = {option.id for option in question.options}
+    if len(set(selected)) != len(selected):
+        raise field_error("selected_option_ids", "Each option may be selected once.", "duplicate_option")
+    unknown = [option_id for option_id in selected if option_id not in valid]
+    if unknown:
+        raise field_error(
+            "selected_option_ids", f"Not options of this question: {', '.join(unknown)}.", "unknown_option"
+        )
+    if question.question_type == "single" and len(selected) > 1:
+        raise field_error("selected_option_ids", "A single best answer question takes exactly one option.", "too_many")
+
+
+def submit_attempt(principal: Principal, session_id: str, request: AttemptIn) -> AttemptResult:
+    session, question = _session_and_question(principal.user_id, session_id, request.question_id)
+    _check_selection(question, request.selected_option_ids)
+    correct_ids = correct_option_ids(question)
+    is_correct = set(request.selected_option_ids) == set(correct_ids)
+    now = clock.now()
+    answer = PracticeAnswer(
+        PK=data.answers_pk(session_id),
+        SK=f"Q#{question.question_id}",
+        session_id=session_id,
+        user_id=principal.user_id,
+        question_id=question.question_id,
+        question_version=int(question.version or 1),
+        category=question.category,
+        subcategory=question.subcategory,
+        selected_option_ids=request.selected_option_ids,
+        correct_option_ids=correct_ids,
+        is_correct=is_correct,
+        time_spent_sec=request.time_spent_sec,
+        answered_at=clock.iso(now),
+        local_date=local_date(now, session.timezone),
+    )
+    try:
+        with transaction() as tx:  # the answer and the session's progress land together or not at all
+            tx.save(answer, condition=PracticeAnswer.PK.does_not_exist())
+            tx.update(
+                session,
+                actions=[
+                    PracticeSession.answered.add(1),
+                    PracticeSession.correct.add(int(is_correct)),
+                    PracticeSession.time_spent_sec.add(request.time_spent_sec),
+                ],
+                condition=PracticeSession.status == "active",
+            )
+    except TransactWriteError as exc:
+        positions = cancelled_positions(exc) if is_condition_failure(exc) else []
+        if 0 in positions:
+            raise Conflict("This question was already answered in this session.") from exc
+        if 1 in positions:
+            raise Conflict("This session is completed; start a new one.") from exc
+        raise
+    explanation = question.explanation if session.include_explanations else None
+    return AttemptResult(is_correct=is_correct, correct_option_ids=correct_ids, explanation=explanation)
+
+
+def set_flag(principal: Principal, session_id: str, question_id: str, flagged: bool) -> FlagOut:
+    session = data.get_session(principal.user_id, session_id)
+    if session is None:
+        raise NotFound("No such practice session.")
+    if question_id not in session.question_ids:
+        raise field_error("question_id", "This question is not part of the session.", "not_in_session")
+    state = QuestionState(PK=data.user_pk(principal.user_id), SK=data.QSTATE_PREFIX + question_id)
+    state.update(actions=[QuestionState.flagged.set(flagged), QuestionState.question_id.set(question_id)])
+    return FlagOut(question_id=question_id, flagged=flagged)
+
+
+# --- reading and completing ----------------------------------------------------------------------
+
+
+def _load(principal: Principal, session_id: str) -> PracticeSession:
+    session = data.get_session(principal.user_id, session_id)
+    if session is None:
+        raise NotFound("No such practice session.")
+    return session
+
+
+def get_session(principal: Principal, session_id: str) -> SessionOut:
+    session = _load(principal, session_id)
+    answered = data.answers(session_id)
+    bank = questions.get_questions(list(session.question_ids))
+    return _session_out(session, answered, [bank[qid] for qid in session.question_ids if qid in bank])
+
+
+def _session_out(session: PracticeSession, answered: list[PracticeAnswer], items: list[Question]) -> SessionOut:
+    explanations = {q.question_id: q.explanation for q in items} if session.include_explanations else {}
+    count = len(session.question_ids)
+    shortfall = (
+        f"Only {count} questions match; the session has {count} instead of {int(session.requested)}."
+        if count < int(session.requested)
+        else None
+    )
+    return SessionOut(
+        id=session.session_id,
+        status=session.status,
+        categories=list(session.categories),
+        subcategories=list(session.subcategories),
+        pool=session.pool,
+        include_explanations=bool(session.include_explanations),
+        question_count=count,
+        requested=int(session.requested),
+        shortfall_message=shortfall,
+        question_ids=list(session.question_ids),
+        questions=[to_public(q) for q in items],
+        progress=Progress(answered=int(session.answered), correct=int(session.correct), total=count),
+        answers=[
+            AnswerOut(
+                question_id=a.question_id,
+                selected_option_ids=list(a.selected_option_ids),
+                correct_option_ids=list(a.correct_option_ids),
+                is_correct=bool(a.is_correct),
+                time_spent_sec=int(a.time_spent_sec),
+                explanation=explanations.get(a.question_id),
+            )
+            for a in answered
+        ],
+        started_at=session.started_at,
+        completed_at=session.completed_at,
+    )
+
+
+def summary_of(session: PracticeSession) -> Summary:
+    answered, correct = int(session.answered), int(session.correct)
+    return Summary(
+        id=session.session_id,
+        answered=answered,
+        correct=correct,
+        incorrect=answered - correct,
+        unanswered=len(session.question_ids) - answered,
+        score_percent=round(100 * correct / answered, 2) if answered else 0.0,
+        time_spent_sec=int(session.time_spent_sec),
+        categories=list(session.category_names),
+        started_at=session.started_at,
+        completed_at=session.completed_at,
+    )
+
+
+def complete(principal: Principal, session_id: str) -> Summary:
+    """Completing twice returns the same summary: a client may safely retry."""
+    session = _load(principal, session_id)
+    if session.status == "completed":
+        return summary_of(session)
+    try:
+        session.update(
+            actions=[PracticeSession.status.set("completed"), PracticeSession.completed_at.set(clock.iso(clock.now()))],
+            condition=PracticeSession.status == "active",
+        )
+    except UpdateError as exc:
+        if not is_condition_failure(exc):
+            raise
+        session = _load(principal, session_id)
+    return summary_of(session)
+
+
+def history(principal: Principal, limit: int, cursor: str | None) -> Page[Summary]:
+    sessions, next_cursor = data.history(principal.user_id, limit, cursor)
+    return Page[Summary](
+        items=[summary_of(s) for s in sessions if isinstance(s, PracticeSession)], next_cursor=next_cursor
+    )
