@@ -19,7 +19,7 @@ from pynamodb.expressions.update import Action
 from chalicelib.analytics import data, snapshot
 from chalicelib.analytics.data import ActiveUser, AppliedRecord, CategoryAggregate, DailyStat, LastActivity
 from chalicelib.core import clock
-from chalicelib.core.db import TableItem, cancelled_positions, is_condition_failure, transaction
+from chalicelib.core.db import TableItem, cancelled_positions, is_condition_failure, transaction, typed
 from chalicelib.core.streams import FollowUp, StreamChange, consumes
 from chalicelib.practice.data import QSTATE_PREFIX, QuestionState
 
@@ -72,6 +72,7 @@ def _updates(answer: Answer) -> list[_Update]:
             _Update(
                 ref,
                 [
+                    typed(CategoryAggregate),
                     CategoryAggregate.answered.add(1),
                     CategoryAggregate.correct.add(correct),
                     CategoryAggregate.category.set(answer.category),
@@ -90,6 +91,7 @@ def _updates(answer: Answer) -> list[_Update]:
             day,
             [
                 DailyStat.date.set(answer.local_date),
+                typed(DailyStat),
                 DailyStat.answered.add(1),
                 DailyStat.correct.add(correct),
                 DailyStat.attempt_time_sec.add(answer.time_spent_sec),
@@ -102,7 +104,7 @@ def _updates(answer: Answer) -> list[_Update]:
     updates.append(
         _Update(
             state,
-            [QuestionState.question_id.set(answer.question_id), QuestionState.answered.add(1)],
+            [typed(QuestionState), QuestionState.question_id.set(answer.question_id), QuestionState.answered.add(1)],
             [QuestionState.last_correct.set(answer.is_correct), QuestionState.last_answered_at.set(answer.answered_at)],
             QuestionState.last_answered_at.does_not_exist() | (QuestionState.last_answered_at < answer.answered_at),
         )

@@ -30,7 +30,7 @@ from chalicelib.analytics.schemas import (
 )
 from chalicelib.core import clock
 from chalicelib.core.config import get_settings
-from chalicelib.core.db import cancelled_positions, is_condition_failure, transaction
+from chalicelib.core.db import cancelled_positions, is_condition_failure, transaction, typed
 from chalicelib.core.errors import field_error
 from chalicelib.core.security import Principal
 from chalicelib.resources import data as resources
@@ -229,7 +229,7 @@ def heartbeat(principal: Principal, event_id: str, seconds: int) -> HeartbeatOut
             tx.save(claim, condition=HeartbeatClaim.PK.does_not_exist())
             tx.update(
                 stat,
-                actions=[DailyStat.date.set(day), DailyStat.heartbeat_sec.add(seconds)],
+                actions=[typed(DailyStat), DailyStat.date.set(day), DailyStat.heartbeat_sec.add(seconds)],
                 condition=DailyStat.heartbeat_sec.does_not_exist() | (DailyStat.heartbeat_sec <= cap),
             )
     except TransactWriteError as exc:

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from pynamodb.attributes import DiscriminatorAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -94,3 +95,8 @@ def transaction() -> TransactWrite:
     """A TransactWriteItems on the table: all of its writes land, or none does."""
     # Reuse the models' connection: a new one would build a botocore client (and parse its models).
     return TransactWrite(connection=TableItem._get_connection().connection)
+
+
+def typed(model: type[TableItem]) -> Action:
+    """An update that may create its item must also set the discriminator, or reads cannot type it."""
+    return model.type.set(model)

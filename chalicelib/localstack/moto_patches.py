@@ -18,17 +18,20 @@ _installed = False
 
 class _CopyOncePerTransaction:
     def __init__(self) -> None:
-        self.cache: dict[int, Any] | None = None
+        self.cache: dict[int, tuple[Any, Any]] | None = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(copy, name)
 
     def deepcopy(self, obj: Any, memo: Any = None) -> Any:
-        if self.cache is None:
+        from moto.dynamodb.models.table import Table
+
+        # Only the rollback copies of whole tables are shared; items are copied as usual.
+        if self.cache is None or not isinstance(obj, Table):
             return copy.deepcopy(obj, memo)
         if id(obj) not in self.cache:
-            self.cache[id(obj)] = copy.deepcopy(obj, memo)
-        return self.cache[id(obj)]
+            self.cache[id(obj)] = (obj, copy.deepcopy(obj, memo))  # keep obj alive: its id stays unique
+        return self.cache[id(obj)][1]
 
 
 def install() -> None:

@@ -11,7 +11,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.accounts import data as accounts
 from chalicelib.core import clock
-from chalicelib.core.db import TableItem, cancelled_positions, is_condition_failure, transaction
+from chalicelib.core.db import TableItem, cancelled_positions, is_condition_failure, transaction, typed
 from chalicelib.core.errors import Conflict, NotFound, Unprocessable, field_error
 from chalicelib.core.pagination import Page
 from chalicelib.core.security import Principal
@@ -209,7 +209,9 @@ def set_flag(principal: Principal, session_id: str, question_id: str, flagged: b
     if question_id not in session.question_ids:
         raise field_error("question_id", "This question is not part of the session.", "not_in_session")
     state = QuestionState(PK=data.user_pk(principal.user_id), SK=data.QSTATE_PREFIX + question_id)
-    state.update(actions=[QuestionState.flagged.set(flagged), QuestionState.question_id.set(question_id)])
+    state.update(
+        actions=[typed(QuestionState), QuestionState.flagged.set(flagged), QuestionState.question_id.set(question_id)]
+    )
     return FlagOut(question_id=question_id, flagged=flagged)
 
 
