@@ -5,7 +5,8 @@
    every interleaving *between* requests, where our races live.
 2. moto's TransactWriteItems deep-copies the whole table once per item in the transaction (for its
    rollback); one copy per table is enough and turns a 100-item transaction from seconds to
-   milliseconds on a seeded table."""
+   milliseconds on a seeded table. When a transaction is cancelled, moto swaps in that copy; its state
+   is moved back into the original table object so that open stream iterators keep reading."""
 
 from __future__ import annotations
 
@@ -34,6 +35,21 @@ class _CopyOncePerTransaction:
         return self.cache[id(obj)][1]
 
 
+def _keep_table_identity(backend: Any, tables: dict[str, Any]) -> None:
+    """A cancelled transaction makes moto swap in its copy of the table, stream shard included, so
+    open stream iterators would read a dead shard; move the restored state into the original objects."""
+    for name, table in tables.items():
+        restored = backend.tables.get(name)
+        if restored is None or restored is table:
+            continue
+        shard, restored_shard = table.stream_shard, restored.stream_shard
+        table.__dict__.update(restored.__dict__)
+        if shard is not None and restored_shard is not None:
+            shard.__dict__.update({**restored_shard.__dict__, "table": table})
+            table.stream_shard = shard
+        backend.tables[name] = table
+
+
 def install() -> None:
     global _installed
     if _installed:
@@ -57,10 +73,12 @@ def install() -> None:
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         with lock:
+            tables = dict(self.tables)
             shim.cache = {}
             try:
                 original_transact(self, transact_items)
             finally:
                 shim.cache = None
+                _keep_table_identity(self, tables)
 
     models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]

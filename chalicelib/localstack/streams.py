@@ -73,11 +73,11 @@ class StreamPoller:
             while iterator:
                 page = self._streams.get_records(ShardIterator=iterator, Limit=1000)
                 batch = page.get("Records", [])
+                if not batch:
+                    break  # keep the iterator that points after the last record read
                 records += [{**r, "eventSourceARN": arn, "eventSource": "aws:dynamodb"} for r in batch]
                 iterator = page.get("NextShardIterator", "")
                 self._iterators[shard_id] = iterator
-                if not batch:
-                    break
         return records
 
     def deliver(self, records: list[dict[str, Any]]) -> int:
