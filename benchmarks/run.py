@@ -5,6 +5,7 @@ constant): reads in 4 KB units, half for eventually consistent; writes in 1 KB u
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -57,7 +58,21 @@ def import_times(runs: int = 7) -> list[str]:
     return lines
 
 
-SECTIONS: dict[str, Any] = {"auth": auth_costs, "import": import_times}
+def practice_costs() -> list[str]:
+    from benchmarks.practice import endpoint_costs, stream_batch_cost
+
+    sizes = tuple(int(s) for s in os.environ.get("BENCH_SIZES", "10,1000,10000").split(","))
+    with api() as client:
+        return [
+            *endpoint_costs(client, sizes),
+            "",
+            "### stream handler, one batch of 100 attempts",
+            "",
+            *stream_batch_cost(client),
+        ]
+
+
+SECTIONS: dict[str, Any] = {"auth": auth_costs, "practice": practice_costs, "import": import_times}
 
 
 def main() -> None:

@@ -16,8 +16,14 @@ from chalicelib.localstack.meter import metering
 from tests.support.accounts import PASSWORD, register, staff
 from tests.support.practice import answer, answers_by_id, right, small_bank, start, wrong
 
-SPEC_KEYS = {"overall_progress", "performance", "study_time", "recent_activity", "suggested_topics",
-             "featured_resources"}
+SPEC_KEYS = {
+    "overall_progress",
+    "performance",
+    "study_time",
+    "recent_activity",
+    "suggested_topics",
+    "featured_resources",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -29,8 +35,13 @@ def fresh_caches():
 @pytest.fixture
 def rules(monkeypatch):
     """Small thresholds so a handful of answers can complete a category or make it a weak topic."""
-    small = dataclasses.replace(config.get_settings(), progress_min_answered=2, progress_min_score=50.0,
-                                suggest_min_attempts=2, suggest_low_score=75.0)
+    small = dataclasses.replace(
+        config.get_settings(),
+        progress_min_answered=2,
+        progress_min_score=50.0,
+        suggest_min_attempts=2,
+        suggest_low_score=75.0,
+    )
     for module in ("chalicelib.analytics.snapshot", "chalicelib.analytics.service"):
         monkeypatch.setattr(f"{module}.get_settings", lambda: small)
 
@@ -45,8 +56,9 @@ def practise(client, token, bank, category, outcomes, seconds=60):
     bank_ids = answers_by_id(bank)
     session = start(client, token, categories=[category], question_count=len(outcomes))
     for qid, good in zip(session["question_ids"], outcomes, strict=True):
-        response = answer(client, token, session["id"], qid, right(bank_ids[qid]) if good else wrong(bank_ids[qid]),
-                          seconds=seconds)
+        response = answer(
+            client, token, session["id"], qid, right(bank_ids[qid]) if good else wrong(bank_ids[qid]), seconds=seconds
+        )
         assert response.status == 200
     client.post(f"/practice/sessions/{session['id']}/complete", token=token)
     return session
@@ -54,8 +66,18 @@ def practise(client, token, bank, category, outcomes, seconds=60):
 
 def test_dashboard_follows_practice(client, bank, stream, rules):
     editor = staff(client, Role.EDITOR)
-    client.post("/resources", {"kind": "video", "title": "Abdomen", "url": "https://v.example.com/a",
-                               "duration_sec": 750, "is_featured": True, "status": "published"}, token=editor["access"])
+    client.post(
+        "/resources",
+        {
+            "kind": "video",
+            "title": "Abdomen",
+            "url": "https://v.example.com/a",
+            "duration_sec": 750,
+            "is_featured": True,
+            "status": "published",
+        },
+        token=editor["access"],
+    )
     learner = register(client)
     token = learner["access"]
     stream.poll_once()
@@ -76,7 +98,9 @@ def test_dashboard_follows_practice(client, bank, stream, rules):
     last = after["recent_activity"]["last_practice"]
     assert last == {"days_ago": 0, "score_percent": 0.0, "correct": 0, "incorrect": 2, "categories": ["Pathology"]}
     assert [(t["category"], t["reason"], t["score_percent"]) for t in after["suggested_topics"]] == [
-        ("Pathology", "Low Score", 0.0), ("Physiology", "Not Started", None)]
+        ("Pathology", "Low Score", 0.0),
+        ("Physiology", "Not Started", None),
+    ]
     assert [r["title"] for r in after["featured_resources"]] == ["Abdomen"]
     assert client.get("/recommendations/topics", token=token).json == after["suggested_topics"]
 
@@ -118,7 +142,10 @@ def test_dismissing_a_topic_hides_it_for_fourteen_days(client, bank, stream):
     stream.poll_once()
     token = learner["access"]
     assert [t["slug"] for t in client.get("/recommendations/topics", token=token).json] == [
-        "anatomy", "physiology", "pathology"]
+        "anatomy",
+        "physiology",
+        "pathology",
+    ]
     remaining = client.post("/recommendations/dismiss", {"category": "physiology"}, token=token)
     assert [t["slug"] for t in remaining.json] == ["anatomy", "pathology"]
     assert [t["slug"] for t in client.get("/recommendations/topics", token=token).json] == ["anatomy", "pathology"]
@@ -174,8 +201,14 @@ def test_every_analytics_read_is_one_query_or_getitem(client, bank, stream):
     practise(client, token, bank, "anatomy", [True, False])
     stream.poll_once()
     client.get("/analytics/categories", token=token)  # warms the taxonomy name cache
-    for path in ("/analytics/overview", "/analytics/study-time?range=month", "/analytics/categories",
-                 "/analytics/heatmap", "/analytics/trends", "/recommendations/topics"):
+    for path in (
+        "/analytics/overview",
+        "/analytics/study-time?range=month",
+        "/analytics/categories",
+        "/analytics/heatmap",
+        "/analytics/trends",
+        "/recommendations/topics",
+    ):
         with metering() as meter:
             assert client.get(path, token=token).status == 200
         assert sum(meter.operations.values()) == 1, (path, meter.summary())
@@ -196,13 +229,21 @@ class TestHeartbeat:
         capped = dataclasses.replace(config.get_settings(), heartbeat_daily_cap_sec=100)
         monkeypatch.setattr("chalicelib.analytics.service.get_settings", lambda: capped)
         token = register(client)["access"]
-        assert client.post("/analytics/heartbeat", {"event_id": "evt-a-0001", "seconds": 90}, token=token).json["counted"]
+        assert client.post("/analytics/heartbeat", {"event_id": "evt-a-0001", "seconds": 90}, token=token).json[
+            "counted"
+        ]
         over = client.post("/analytics/heartbeat", {"event_id": "evt-a-0002", "seconds": 20}, token=token).json
         assert over == {"counted": False, "reason": "daily_cap"}
 
-    @pytest.mark.parametrize("body", [{"event_id": "evt-000001", "seconds": 0},
-                                      {"event_id": "evt-000001", "seconds": 121},
-                                      {"event_id": "bad id!", "seconds": 10}, {"seconds": 10}])
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {"event_id": "evt-000001", "seconds": 0},
+            {"event_id": "evt-000001", "seconds": 121},
+            {"event_id": "bad id!", "seconds": 10},
+            {"seconds": 10},
+        ],
+    )
     def test_bounds(self, client, body):
         token = register(client)["access"]
         assert client.post("/analytics/heartbeat", body, token=token).status == 422

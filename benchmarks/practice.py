@@ -1,0 +1,228 @@
+"""Cost per endpoint of Practice Mode, the dashboard and analytics at 10, 1,000 and 10,000 attempts,
+and the stream handler's writes for a batch of 100 attempts."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import Any
+
+from benchmarks.harness import Api, Measured
+
+CATEGORIES = ("anatomy", "physiology", "pathology")
+
+
+def _bank(api: Api, admin_token: str) -> list[dict[str, Any]]:
+    questions = []
+    for order, slug in enumerate(CATEGORIES):
+        api.call("POST", "/categories", {"slug": slug, "name": slug.title(), "order": order}, admin_token)
+        for n in range(40):
+            body = {
+                "stem": f"Benchmark question {slug} number {n} about a surgical fact?",
+                "category": slug,
+                "options": [
+                    {"text": f"Right {n}", "is_correct": True},
+                    {"text": f"Wrong {n}", "is_correct": False},
+                    {"text": f"Other {n}", "is_correct": False},
+                ],
+                "status": "published",
+                "explanation": "Because.",
+                "reference": "Bailey & Love",
+            }
+            questions.append(api.call("POST", "/questions", body, admin_token).body)
+    return questions
+
+
+def _seed_history(user_id: str, attempts: int, questions: list[dict[str, Any]]) -> None:
+    """Write a learner's history directly: raw answers and sessions plus the aggregates the pipeline
+    would have built (this measures reads, not the pipeline's throughput)."""
+    from chalicelib.analytics import snapshot
+    from chalicelib.analytics.data import CategoryAggregate, DailyStat, aggregate_sk
+    from chalicelib.core import clock
+    from chalicelib.core.db import TableItem
+    from chalicelib.practice.data import PracticeAnswer, PracticeSession, QuestionState
+
+    rng = random.Random(attempts)
+    today = clock.now().date()
+    aggs: dict[str, list[int]] = {}
+    days: dict[str, list[int]] = {}
+    with TableItem.batch_write() as batch:
+        for index in range(attempts):
+            question = questions[index % len(questions)]
+            session_id = f"bench-{user_id}-{index // 20}"
+            good = rng.random() < 0.7
+            day = (today - timedelta(days=index % 365)).isoformat()
+            batch.save(
+                PracticeAnswer(
+                    PK=f"PRACTICE#{session_id}",
+                    SK=f"Q#{question['id']}#{index}",
+                    session_id=session_id,
+                    user_id=user_id,
+                    question_id=question["id"],
+                    question_version=1,
+                    category=question["category"],
+                    subcategory=None,
+                    selected_option_ids=["x"],
+                    correct_option_ids=["x"],
+                    is_correct=good,
+                    time_spent_sec=45,
+                    answered_at=f"{day}T10:00:00Z",
+                    local_date=day,
+                )
+            )
+            if index % 20 == 0:
+                batch.save(
+                    PracticeSession(
+                        PK=f"USER#{user_id}",
+                        SK=f"PRACTICE#{session_id}",
+                        session_id=session_id,
+                        user_id=user_id,
+                        pool="all",
+                        requested=20,
+                        question_ids=[q["id"] for q in questions[:20]],
+                        include_explanations=True,
+                        seed=1,
+                        status="completed",
+                        answered=20,
+                        correct=14,
+                        started_at=f"{day}T09:00:00Z",
+                        completed_at=f"{day}T10:00:00Z",
+                    )
+                )
+            agg = aggs.setdefault(question["category"], [0, 0])
+            agg[0], agg[1] = agg[0] + 1, agg[1] + int(good)
+            stat = days.setdefault(day, [0, 0])
+            stat[0], stat[1] = stat[0] + 1, stat[1] + int(good)
+        for category, (answered, correct) in aggs.items():
+            batch.save(
+                CategoryAggregate(
+                    PK=f"USER#{user_id}",
+                    SK=aggregate_sk(category),
+                    category=category,
+                    answered=answered,
+                    correct=correct,
+                )
+            )
+        for day, (answered, correct) in days.items():
+            batch.save(
+                DailyStat(
+                    PK=f"USER#{user_id}",
+                    SK=f"DAY#{day}",
+                    date=day,
+                    answered=answered,
+                    correct=correct,
+                    attempt_time_sec=45 * answered,
+                )
+            )
+        for question in questions[: min(attempts, len(questions))]:
+            batch.save(
+                QuestionState(
+                    PK=f"USER#{user_id}",
+                    SK=f"QSTATE#{question['id']}",
+                    question_id=question["id"],
+                    answered=1,
+                    last_correct=True,
+                )
+            )
+    snapshot.rebuild(user_id)
+
+
+def _row(label: str, size: int, measured: Measured) -> str:
+    ops = ", ".join(f"{op} x{n}" for op, n in sorted(measured.operations.items())) or "none"
+    return f"| {label} | {size} | {measured.status} | {ops} | {measured.rcu:g} | {measured.wcu:g} |"
+
+
+def endpoint_costs(api: Api, sizes: tuple[int, ...] = (10, 1000, 10000)) -> list[str]:
+    from chalicelib.accounts.service import provision_user
+    from chalicelib.analytics import service as analytics_service
+    from chalicelib.core.security import Role
+
+    provision_user("bench-admin@example.com", "Bench-Password-2026", "Admin", Role.ADMIN)
+    admin = api.call("POST", "/auth/login", {"email": "bench-admin@example.com", "password": "Bench-Password-2026"})
+    questions = _bank(api, admin.body["access"])
+    lines = [
+        "| endpoint | attempts in history | status | DynamoDB operations | RCU | WCU |",
+        "|---|---|---|---|---|---|",
+    ]
+    for size in sizes:
+        email = f"learner-{size}@example.com"
+        registered = api.call(
+            "POST", "/auth/register", {"email": email, "password": "Bench-Password-2026", "display_name": "Bench"}
+        )
+        token, user_id = registered.body["access"], registered.body["user"]["id"]
+        _seed_history(user_id, size, questions)
+        analytics_service._featured_cache.clear()
+        api.call("GET", "/dashboard", token=token)  # featured resources cached, as in a warm Lambda
+        lines.append(_row("GET /dashboard", size, api.call("GET", "/dashboard", token=token)))
+        for path in (
+            "/analytics/overview",
+            "/analytics/study-time?range=week",
+            "/analytics/study-time?range=month",
+            "/analytics/categories",
+            "/analytics/heatmap",
+            "/analytics/trends",
+            "/recommendations/topics",
+            "/practice/sessions?limit=20",
+        ):
+            lines.append(_row(f"GET {path}", size, api.call("GET", path, token=token)))
+        created = api.call("POST", "/practice/sessions", {"categories": ["anatomy"], "question_count": 20}, token)
+        lines.append(_row("POST /practice/sessions", size, created))
+        session = created.body
+        by_id = {q["id"]: q for q in questions}
+        qid = session["question_ids"][0]
+        right = [o["id"] for o in by_id[qid]["options"] if o["is_correct"]]
+        attempt = api.call(
+            "POST",
+            f"/practice/sessions/{session['id']}/attempts",
+            {"question_id": qid, "selected_option_ids": right, "time_spent_sec": 30},
+            token,
+        )
+        lines.append(_row("POST /practice/sessions/{id}/attempts", size, attempt))
+        lines.append(
+            _row(
+                "POST /practice/sessions/{id}/complete",
+                size,
+                api.call("POST", f"/practice/sessions/{session['id']}/complete", token=token),
+            )
+        )
+    return lines
+
+
+def stream_batch_cost(api: Api) -> list[str]:
+    """Deliver one batch of 100 fresh attempts (5 learners x 20) to the stream handler."""
+    from app import app
+    from chalicelib.core.config import get_settings
+    from chalicelib.localstack.meter import metering
+    from chalicelib.localstack.streams import FakeLambdaContext, StreamPoller
+    from chalicelib.practice.data import PracticeAnswer
+
+    poller = StreamPoller(get_settings().table_name, app.handler_map["table_stream"])
+    poller.read()  # skip everything written so far
+    for learner in range(5):
+        for n in range(20):
+            PracticeAnswer(
+                PK=f"PRACTICE#batch-{learner}",
+                SK=f"Q#q{n}",
+                session_id=f"batch-{learner}",
+                user_id=f"batch-user-{learner}",
+                question_id=f"q{n}",
+                question_version=1,
+                category=CATEGORIES[n % 3],
+                subcategory=None,
+                selected_option_ids=["a"],
+                correct_option_ids=["a"],
+                is_correct=n % 4 != 0,
+                time_spent_sec=30,
+                answered_at=f"2026-11-20T10:{n:02d}:00Z",
+                local_date="2026-11-20",
+            ).save()
+    records = poller.read()
+    with metering() as meter:
+        response = app.handler_map["table_stream"]({"Records": records}, FakeLambdaContext())
+    writes = {op: n for op, n in meter.operations.items() if op in ("TransactWriteItems", "PutItem", "UpdateItem")}
+    reads = {op: n for op, n in meter.operations.items() if op not in writes}
+    return [
+        f"records: {len(records)}, failures: {len(response['batchItemFailures'])}",
+        f"writes: {writes} ({meter.wcu:g} WCU, transactions counted double)",
+        f"reads: {reads} ({meter.rcu:g} RCU) - dashboard rebuilds, once per learner per batch",
+    ]
