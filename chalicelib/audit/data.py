@@ -25,7 +25,7 @@ class AuditEvent(TableItem, discriminator="AuditEvent"):
 def new_event(
     *, actor_id: str, action: str, entity_type: str, entity_id: str, before: Any = None, after: Any = None
 ) -> AuditEvent:
-    at = clock.iso(clock.now())
+    at = clock.now().isoformat(timespec="milliseconds").replace("+00:00", "Z")  # ms: a stable order
     event_id = clock.new_id()
     sort_key = f"{at}#{event_id}"
     return AuditEvent(
