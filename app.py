@@ -1,13 +1,12 @@
-"""OpenMRCS API: declares routes (one Blueprint per domain), the table stream handler and schedules.
-
-The code lives in chalicelib/; this file only wires it to Lambda."""
+"""OpenMRCS API: declares routes (one Blueprint per domain), the table stream handler, the task
+worker and the schedules. The code lives in chalicelib/; this file only wires it to Lambda."""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
-from chalice.app import Chalice, Cron, DynamoDBEvent
+from chalice.app import Chalice, Cron, DynamoDBEvent, Rate
 
 from chalicelib.accounts import routes as accounts
 from chalicelib.analytics import jobs as analytics_jobs
@@ -18,6 +17,8 @@ from chalicelib.core.http import API_PREFIX, http_middleware, install_method_fal
 from chalicelib.core.jobs import run_job
 from chalicelib.core.streams import process_stream_event
 from chalicelib.core.tasks import handle_worker_event
+from chalicelib.exams import jobs as exam_jobs
+from chalicelib.exams import routes as exams
 from chalicelib.pages import routes as pages
 from chalicelib.practice import routes as practice
 from chalicelib.questions import routes as questions
@@ -37,6 +38,7 @@ BLUEPRINTS = (
     pages.bp,
     audit.bp,
     practice.bp,
+    exams.bp,
     analytics.bp,
 )
 for blueprint in BLUEPRINTS:
@@ -63,3 +65,8 @@ def task_worker(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @app.schedule(Cron(0, 3, "*", "*", "?", "*"), name="recompute_suggestions")
 def recompute_suggestions(event: Any) -> dict[str, Any]:
     return run_job(analytics_jobs.recompute_suggestions.__name__)
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="expire_exam_sessions")
+def expire_exam_sessions(event: Any) -> dict[str, Any]:
+    return run_job(exam_jobs.expire_exam_sessions.__name__)

@@ -9,8 +9,11 @@ The dashboard snapshot is then rebuilt from those aggregates, once per user per 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.expressions.condition import Condition
@@ -186,6 +189,58 @@ def on_practice_session(change: StreamChange) -> list[FollowUp]:
     }
     record_last(str(new["user_id"]), "practice", str(new["completed_at"]), summary)
     return [_rebuild(str(new["user_id"]))]
+
+
+@consumes("ExamSession")
+def on_exam_session(change: StreamChange) -> list[FollowUp]:
+    """A submitted exam counts towards aggregates and daily stats, and becomes the last exam."""
+    new, old = change.new or {}, change.old or {}
+    if new.get("status") != "submitted" or old.get("status") == "submitted":
+        return []
+    user_id, session_id = str(new["user_id"]), str(new["session_id"])
+    results: dict[str, Any] = _json(new.get("results")) or {}
+    categories: dict[str, Any] = _json(new.get("categories")) or {}
+    answered = [qid for qid, r in results.items() if r["selected"]]
+    per_answer = int(new.get("time_spent_sec") or 0) // max(1, len(answered))
+    submitted_at = str(new["submitted_at"])
+    day = local_day(submitted_at, str(new.get("timezone") or "UTC"))
+    for qid in answered:
+        category, subcategory, _ = categories[qid]
+        apply_answer(
+            Answer(
+                source=f"EA#{session_id}#{qid}",
+                user_id=user_id,
+                question_id=qid,
+                category=category,
+                subcategory=subcategory,
+                is_correct=bool(results[qid]["is_correct"]),
+                time_spent_sec=per_answer,
+                answered_at=submitted_at,
+                local_date=day,
+            )
+        )
+    record_last(
+        user_id,
+        "exam",
+        submitted_at,
+        {
+            "exam": new["template_name"],
+            "score_percent": float(new.get("score_percent") or 0),
+            "time_spent_min": round(int(new.get("time_spent_sec") or 0) / 60),
+            "answered": len(answered),
+        },
+    )
+    return [_rebuild(user_id)]
+
+
+def _json(value: Any) -> Any:
+    """JSON attributes arrive in stream images as strings."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def local_day(iso_time: str, timezone: str) -> str:
+    moment = datetime.fromisoformat(iso_time.replace("Z", "+00:00"))
+    return moment.astimezone(ZoneInfo(timezone)).date().isoformat()
 
 
 @consumes("User", "TopicDismissal", "HeartbeatClaim")

@@ -92,8 +92,12 @@ class StreamPoller:
         aside (bisect-on-error isolates it; the on-failure queue receives it) and the rest go on."""
         pending, attempts, dropped = batch, 0, 0
         while pending:
-            response = self._handler({"Records": pending}, FakeLambdaContext()) or {}
-            failed_ids = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+            try:
+                response = self._handler({"Records": pending}, FakeLambdaContext()) or {}
+                failed_ids = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+            except Exception:  # the invocation failed: Lambda retries the whole batch
+                logger.exception("stream handler invocation failed")
+                failed_ids = {r["dynamodb"]["SequenceNumber"] for r in pending}
             if not failed_ids:
                 return dropped
             first = next(i for i, r in enumerate(pending) if r["dynamodb"]["SequenceNumber"] in failed_ids)

@@ -1,0 +1,1 @@
+"""Exam Mode: timed mock exams from templates, with a server-kept clock and a single, locked submission."""
