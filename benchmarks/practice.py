@@ -12,11 +12,11 @@ from benchmarks.harness import Api, Measured
 CATEGORIES = ("anatomy", "physiology", "pathology")
 
 
-def _bank(api: Api, admin_token: str) -> list[dict[str, Any]]:
+def _bank(api: Api, admin_token: str, per_category: int = 40) -> list[dict[str, Any]]:
     questions = []
     for order, slug in enumerate(CATEGORIES):
         api.call("POST", "/categories", {"slug": slug, "name": slug.title(), "order": order}, admin_token)
-        for n in range(40):
+        for n in range(per_category):
             body = {
                 "stem": f"Benchmark question {slug} number {n} about a surgical fact?",
                 "category": slug,
@@ -226,3 +226,77 @@ def stream_batch_cost(api: Api) -> list[str]:
         f"writes: {writes} ({meter.wcu:g} WCU, transactions counted double)",
         f"reads: {reads} ({meter.rcu:g} RCU) - dashboard rebuilds, once per learner per batch",
     ]
+
+
+def exam_costs(api: Api) -> list[str]:
+    """Start, autosave (a batch of 90 and a single answer), resume and submit a 180-question exam."""
+    from chalicelib.accounts.service import provision_user
+    from chalicelib.core.security import Role
+
+    provision_user("bench-examiner@example.com", "Bench-Password-2026", "Examiner", Role.ADMIN)
+    login = api.call("POST", "/auth/login", {"email": "bench-examiner@example.com", "password": "Bench-Password-2026"})
+    staff_token = login.body["access"]
+    questions = _bank(api, staff_token, per_category=60)
+    template = api.call(
+        "POST",
+        "/exams/templates",
+        {
+            "name": "Paper 1 (benchmark)",
+            "paper": "Paper 1",
+            "duration_minutes": 180,
+            "total_questions": 180,
+            "blueprint": dict.fromkeys(CATEGORIES, 60),
+            "shuffle_options": True,
+        },
+        staff_token,
+    ).body
+    learner = api.call(
+        "POST",
+        "/auth/register",
+        {"email": "exam-learner@example.com", "password": "Bench-Password-2026", "display_name": "Candidate"},
+    ).body
+    token = learner["access"]
+    lines = ["| step (180 questions) | status | DynamoDB operations | RCU | WCU |", "|---|---|---|---|---|"]
+    started = api.call("POST", "/exams/sessions", {"template_id": template["id"]}, token)
+    lines.append(_exam_row("POST /exams/sessions (start)", started))
+    session = started.body
+    by_id = {q["id"]: q for q in questions}
+    batch = [
+        {
+            "question_id": q["id"],
+            "selected_option_ids": [next(o["id"] for o in by_id[q["id"]]["options"] if o["is_correct"])],
+        }
+        for q in session["questions"][:90]
+    ]
+    lines.append(
+        _exam_row(
+            "PUT /exams/sessions/{id}/answers (90 answers)",
+            api.call("PUT", f"/exams/sessions/{session['id']}/answers", {"answers": batch}, token),
+        )
+    )
+    single = [{"question_id": session["questions"][90]["id"], "selected_option_ids": [], "flagged": True}]
+    lines.append(
+        _exam_row(
+            "PUT /exams/sessions/{id}/answers (1 answer)",
+            api.call("PUT", f"/exams/sessions/{session['id']}/answers", {"answers": single}, token),
+        )
+    )
+    lines.append(
+        _exam_row("GET /exams/sessions/{id} (resume)", api.call("GET", f"/exams/sessions/{session['id']}", token=token))
+    )
+    lines.append(
+        _exam_row(
+            "POST /exams/sessions/{id}/submit", api.call("POST", f"/exams/sessions/{session['id']}/submit", token=token)
+        )
+    )
+    lines.append(
+        _exam_row(
+            "GET /exams/sessions/{id}/review", api.call("GET", f"/exams/sessions/{session['id']}/review", token=token)
+        )
+    )
+    return lines
+
+
+def _exam_row(label: str, measured: Measured) -> str:
+    ops = ", ".join(f"{op} x{n}" for op, n in sorted(measured.operations.items())) or "none"
+    return f"| {label} | {measured.status} | {ops} | {measured.rcu:g} | {measured.wcu:g} |"

@@ -72,7 +72,14 @@ def practice_costs() -> list[str]:
         ]
 
 
-SECTIONS: dict[str, Any] = {"auth": auth_costs, "practice": practice_costs, "import": import_times}
+def exam_costs() -> list[str]:
+    from benchmarks.practice import exam_costs as costs
+
+    with api() as client:
+        return costs(client)
+
+
+SECTIONS: dict[str, Any] = {"auth": auth_costs, "practice": practice_costs, "exam": exam_costs, "import": import_times}
 
 
 def main() -> None:

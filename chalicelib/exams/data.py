@@ -57,8 +57,7 @@ class ExamSession(TableItem, discriminator="ExamSession"):
     timezone = UnicodeAttribute(default="UTC")
     started_at = UnicodeAttribute()
     deadline_at = UnicodeAttribute()
-    status = UnicodeAttribute()  # in_progress | submitted
-    answers_version = NumberAttribute(default=0)  # bumped by every autosave; submit checks it
+    status = UnicodeAttribute()  # in_progress | submitted (mirrors ExamState, set in the same transaction)
     submitted_at = UnicodeAttribute(null=True)
     submitted_by = UnicodeAttribute(null=True)  # learner | deadline
     time_spent_sec = NumberAttribute(null=True)
@@ -67,6 +66,19 @@ class ExamSession(TableItem, discriminator="ExamSession"):
     answered = NumberAttribute(null=True)
     passed = BooleanAttribute(null=True)
     results = JSONAttribute(null=True)  # per question: selected, correct ids, is_correct (for review and analytics)
+
+
+class ExamState(TableItem, discriminator="ExamState"):
+    """The small, hot part of a session: autosaves bump its version, submission flips its status.
+    Kept apart from the session item (tens of KB for 180 questions) so each autosave costs little."""
+
+    status = UnicodeAttribute()  # in_progress | submitted
+    answers_version = NumberAttribute(default=0)
+    deadline_at = UnicodeAttribute()
+
+
+def state_key(session_id: str) -> tuple[str, str]:
+    return answers_pk(session_id), "STATE"
 
 
 class ExamAnswer(TableItem, discriminator="ExamAnswer"):
@@ -91,15 +103,23 @@ def session_key(user_id: str, session_id: str) -> tuple[str, str]:
     return f"USER#{user_id}", SESSION_PREFIX + session_id
 
 
-def get_session(user_id: str, session_id: str) -> ExamSession | None:
+def get_session(user_id: str, session_id: str, *, consistent: bool = True) -> ExamSession | None:
     try:
-        return ExamSession.get(*session_key(user_id, session_id), consistent_read=True)
+        return ExamSession.get(*session_key(user_id, session_id), consistent_read=consistent)
     except DoesNotExist:
         return None
 
 
 def answers(session_id: str) -> dict[str, ExamAnswer]:
-    return {a.question_id: a for a in ExamAnswer.query(answers_pk(session_id), consistent_read=True)}
+    found = ExamAnswer.query(answers_pk(session_id), ExamAnswer.SK.startswith("Q#"), consistent_read=True)
+    return {a.question_id: a for a in found}
+
+
+def get_state(session_id: str) -> ExamState | None:
+    try:
+        return ExamState.get(*state_key(session_id), consistent_read=True)
+    except DoesNotExist:
+        return None
 
 
 def history(user_id: str, limit: int, cursor: str | None) -> tuple[list[ExamSession], str | None]:

@@ -9,7 +9,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.accounts import data as accounts
 from chalicelib.accounts.data import UserItem
@@ -21,7 +21,7 @@ from chalicelib.core.errors import Conflict, NotFound, field_error
 from chalicelib.core.pagination import Page
 from chalicelib.core.security import STAFF_ROLES, Principal
 from chalicelib.exams import data
-from chalicelib.exams.data import ExamAnswer, ExamSession, ExamTemplate
+from chalicelib.exams.data import ExamAnswer, ExamSession, ExamState, ExamTemplate
 from chalicelib.exams.schemas import (
     AnswersIn,
     CategoryBreakdown,
@@ -267,8 +267,10 @@ def start_session(principal: Principal, template_id: str) -> SessionOut:
         status="in_progress",
     )
     session.GSI2PK, session.GSI2SK = data.due_bucket(session.deadline_at), f"{session.deadline_at}#{session_id}"
+    state = ExamState(PK=data.answers_pk(session_id), SK="STATE", status="in_progress", deadline_at=session.deadline_at)
     with transaction() as tx:
         tx.save(session, condition=ExamSession.PK.does_not_exist())
+        tx.save(state)
         tx.update(template, actions=[ExamTemplate.session_count.add(1)], add_version_condition=False)
     return _session_out(session, {}, drawn)
 
@@ -309,9 +311,9 @@ def _past_deadline(session: ExamSession) -> bool:
     return clock.now() > _parse(session.deadline_at) + timedelta(seconds=GRACE_SEC)
 
 
-def _load(principal: Principal, session_id: str) -> ExamSession:
+def _load(principal: Principal, session_id: str, *, consistent: bool = True) -> ExamSession:
     """The learner's own session, submitted first if its time ran out while nobody was looking."""
-    session = data.get_session(principal.user_id, session_id)
+    session = data.get_session(principal.user_id, session_id, consistent=consistent)
     if session is None:
         raise NotFound("No such exam session.")
     if session.status == "in_progress" and _past_deadline(session):
@@ -329,7 +331,9 @@ def get_session(principal: Principal, session_id: str) -> SessionOut:
 
 
 def save_answers(principal: Principal, session_id: str, request: AnswersIn) -> SaveResult:
-    session = _load(principal, session_id)
+    # The session's content never changes after start, so an eventually consistent read validates
+    # the answers; the status and deadline are checked atomically on the small state item.
+    session = _load(principal, session_id, consistent=False)
     if session.status != "in_progress":
         raise Conflict("This exam has been submitted; answers can no longer change.")
     seen: set[str] = set()
@@ -341,9 +345,9 @@ def save_answers(principal: Principal, session_id: str, request: AnswersIn) -> S
         with transaction() as tx:
             # Bumping the version makes a submit that read older answers retry instead of missing these.
             tx.update(
-                session,
-                actions=[ExamSession.answers_version.add(1)],
-                condition=(ExamSession.status == "in_progress") & (ExamSession.deadline_at >= cutoff),
+                ExamState(PK=data.answers_pk(session_id), SK="STATE"),
+                actions=[ExamState.answers_version.add(1)],
+                condition=(ExamState.status == "in_progress") & (ExamState.deadline_at >= cutoff),
             )
             for answer in request.answers:
                 actions = [
@@ -410,37 +414,51 @@ def _score(session: ExamSession) -> dict[str, Any]:
 def _submit(session: ExamSession, *, by: str) -> Result:
     """Lock the session exactly once; retried if answers were saved while it was being scored."""
     for _ in range(SUBMIT_TRIES):
+        state = data.get_state(session.session_id)
+        if state is None or state.status != "in_progress":
+            raise Conflict("This exam was already submitted.")
         scored = _score(session)
         allowed = (_parse(session.deadline_at) - _parse(session.started_at)).total_seconds()
         spent = int(min(allowed, (clock.now() - _parse(session.started_at)).total_seconds()))
         passed = scored["score_percent"] >= float(session.pass_mark_percent)
         submitted_at = clock.iso(clock.now())
         try:
-            session.update(
-                actions=[
-                    ExamSession.status.set("submitted"),
-                    ExamSession.submitted_at.set(submitted_at),
-                    ExamSession.submitted_by.set(by),
-                    ExamSession.time_spent_sec.set(spent),
-                    ExamSession.score_percent.set(scored["score_percent"]),
-                    ExamSession.correct.set(scored["correct"]),
-                    ExamSession.answered.set(scored["answered"]),
-                    ExamSession.passed.set(passed),
-                    ExamSession.results.set(scored["results"]),
-                    ExamSession.GSI2PK.remove(),
-                    ExamSession.GSI2SK.remove(),  # off the expiry index
-                ],
-                condition=(ExamSession.status == "in_progress")
-                & (ExamSession.answers_version == int(session.answers_version)),
-            )
-            return result_of(session)
-        except UpdateError as exc:
+            with transaction() as tx:
+                # The lock: only one submission finds the state in progress at the version it scored.
+                tx.update(
+                    state,
+                    actions=[ExamState.status.set("submitted")],
+                    condition=(ExamState.status == "in_progress")
+                    & (ExamState.answers_version == int(state.answers_version)),
+                )
+                tx.update(
+                    session,
+                    actions=[
+                        ExamSession.status.set("submitted"),
+                        ExamSession.submitted_at.set(submitted_at),
+                        ExamSession.submitted_by.set(by),
+                        ExamSession.time_spent_sec.set(spent),
+                        ExamSession.score_percent.set(scored["score_percent"]),
+                        ExamSession.correct.set(scored["correct"]),
+                        ExamSession.answered.set(scored["answered"]),
+                        ExamSession.passed.set(passed),
+                        ExamSession.results.set(scored["results"]),
+                        ExamSession.GSI2PK.remove(),
+                        ExamSession.GSI2SK.remove(),  # off the expiry index
+                    ],
+                )
+        except TransactWriteError as exc:
             if not is_condition_failure(exc):
                 raise
-            fresh = data.get_session(session.user_id, session.session_id)
-            if fresh is None or fresh.status != "in_progress":
-                raise Conflict("This exam was already submitted.") from exc
-            session = fresh
+            continue  # submitted meanwhile (the next read says so) or answers changed: score again
+        session.status, session.submitted_at, session.submitted_by = "submitted", submitted_at, by
+        session.time_spent_sec, session.score_percent, session.correct = (
+            spent,
+            scored["score_percent"],
+            scored["correct"],
+        )
+        session.answered, session.passed = scored["answered"], passed
+        return result_of(session)
     raise Conflict("Answers kept changing during submission; try again.")
 
 
