@@ -152,12 +152,87 @@ def load_pages() -> dict[str, int]:
     return {"created": created, "existing": len(titles) - created}
 
 
+def allocate(available: dict[str, int], total: int) -> dict[str, int]:
+    """Spread `total` questions over categories in proportion to what each has, never more than it has."""
+    pool = sum(available.values())
+    if pool < total:
+        raise SystemExit(f"the seed bank has {pool} questions, a template needs {total}")
+    shares = {slug: min(count, total * count // pool) for slug, count in available.items()}
+    for slug in sorted(available, key=lambda s: available[s] - shares[s], reverse=True):
+        if sum(shares.values()) == total:
+            break
+        shares[slug] += min(available[slug] - shares[slug], total - sum(shares.values()))
+    return {slug: n for slug, n in shares.items() if n}
+
+
+def load_exam_templates() -> dict[str, int]:
+    from chalicelib.exams.data import TEMPLATES_PK, ExamTemplate
+    from seeds.question_bank import build_questions
+
+    papers = {c["slug"]: c["paper"] for c in json.loads((SEED_DIR / "taxonomy.json").read_text())}
+    counts: dict[str, int] = {}
+    for question in build_questions():
+        counts[question["category"]] = counts.get(question["category"], 0) + 1
+    paper = {n: {slug: c for slug, c in counts.items() if papers[slug] == n} for n in (1, 2)}
+    largest = dict(sorted(counts.items(), key=lambda kv: -kv[1])[:5])
+    templates = [
+        (
+            "seed-paper-1",
+            "MRCS Part A Mock, Paper 1",
+            "Paper 1",
+            180,
+            180,
+            "Applied basic sciences: 180 single best answer and multiple response questions in 3 hours.",
+            allocate(paper[1], 180),
+        ),
+        (
+            "seed-paper-2",
+            "MRCS Part A Mock, Paper 2",
+            "Paper 2",
+            120,
+            120,
+            "Principles of surgery in general: 120 questions in 2 hours.",
+            allocate(paper[2], 120),
+        ),
+        (
+            "seed-quick-mock",
+            "Quick Mock",
+            "Mixed",
+            20,
+            20,
+            "Twenty questions in twenty minutes.",
+            allocate(largest, 20),
+        ),
+    ]
+    created = 0
+    for index, (template_id, name, paper_name, minutes, total, description, blueprint) in enumerate(templates, 1):
+        created += _put_new(
+            ExamTemplate(
+                PK=TEMPLATES_PK,
+                SK=f"TPL#{template_id}",
+                template_id=template_id,
+                name=name,
+                paper=paper_name,
+                duration_minutes=minutes,
+                total_questions=total,
+                description=description,
+                pass_mark_percent=70,
+                blueprint=blueprint,
+                shuffle_questions=True,
+                shuffle_options=False,
+            )
+        )
+        _progress("exam templates", index, len(templates))
+    return {"created": created, "existing": len(templates) - created}
+
+
 LOADERS: dict[str, Loader] = {
     "accounts": load_accounts,
     "taxonomy": load_taxonomy,
     "questions": load_questions,
     "resources": load_resources,
     "pages": load_pages,
+    "exam_templates": load_exam_templates,
 }
 
 

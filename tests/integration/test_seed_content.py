@@ -49,3 +49,13 @@ def test_everything_loads_through_the_api_once(client):
     assert len(featured) >= 5 and all(r["alt_text"] for r in featured)
     assert len(client.get("/resources?limit=50").json["items"]) >= 12
     assert client.get("/pages/privacy").status == client.get("/pages/terms").status == 200
+    templates = {t["name"]: t for t in client.get("/exams/templates").json}
+    assert templates["MRCS Part A Mock, Paper 1"]["total_questions"] == 180
+    assert templates["MRCS Part A Mock, Paper 1"]["duration_minutes"] == 180
+    assert templates["MRCS Part A Mock, Paper 2"]["total_questions"] == 120
+    assert templates["Quick Mock"]["total_questions"] == 20
+    paper_1 = client.post(
+        "/exams/sessions", {"template_id": templates["MRCS Part A Mock, Paper 1"]["id"]}, token=login["access"]
+    )
+    assert paper_1.status == 201 and len(paper_1.json["questions"]) == 180
+    assert len({q["id"] for q in paper_1.json["questions"]}) == 180
