@@ -42,6 +42,15 @@ class Principal:
         return self.role == Role.ADMIN or self.role in roles
 
 
+def is_staff(principal: Principal | None) -> bool:
+    """Editors, examiners and admins see content as staff do (answers, drafts, statuses)."""
+    return principal is not None and principal.role in STAFF_ROLES
+
+
+def can(principal: Principal | None, role: Role) -> bool:
+    return principal is not None and principal.has_role(role)
+
+
 @dataclass(frozen=True)
 class IssuedToken:
     token: str

@@ -19,7 +19,7 @@ from chalicelib.core import clock
 from chalicelib.core.db import is_condition_failure, transaction, typed
 from chalicelib.core.errors import Conflict, NotFound, field_error
 from chalicelib.core.pagination import Page
-from chalicelib.core.security import STAFF_ROLES, Principal
+from chalicelib.core.security import Principal, is_staff
 from chalicelib.exams import data
 from chalicelib.exams.data import ExamAnswer, ExamSession, ExamState, ExamTemplate
 from chalicelib.exams.schemas import (
@@ -49,10 +49,6 @@ def _parse(iso_time: str) -> datetime:
     return datetime.fromisoformat(iso_time.replace("Z", "+00:00"))
 
 
-def _is_staff(principal: Principal | None) -> bool:
-    return principal is not None and principal.role in STAFF_ROLES
-
-
 # --- templates -----------------------------------------------------------------------------------
 
 
@@ -80,7 +76,7 @@ def template_out(template: ExamTemplate, *, staff: bool) -> TemplateOut:
 
 
 def list_templates(principal: Principal | None) -> list[TemplateOut]:
-    staff = _is_staff(principal)
+    staff = is_staff(principal)
     found = [t for t in data.templates() if staff or t.status == "active"]
     return [template_out(t, staff=staff) for t in sorted(found, key=lambda t: (t.paper, t.name))]
 

@@ -11,7 +11,7 @@ from chalicelib.audit.data import new_event
 from chalicelib.core import clock
 from chalicelib.core.db import transaction
 from chalicelib.core.errors import NotFound, field_error
-from chalicelib.core.security import Principal, Role
+from chalicelib.core.security import Principal, Role, can
 from chalicelib.pages import data
 from chalicelib.pages.data import PAGES_INDEX_PK, Page
 
@@ -42,13 +42,9 @@ def to_out(page: Page, *, staff: bool) -> PageOut:
     )
 
 
-def _is_editor(principal: Principal | None) -> bool:
-    return principal is not None and principal.has_role(Role.EDITOR)
-
-
 def get_page(principal: Principal | None, slug: str) -> PageOut:
     page = data.get_page(slug)
-    staff = _is_editor(principal)
+    staff = can(principal, Role.EDITOR)
     if page is None or (page.status != "published" and not staff):
         raise NotFound("No such page.")
     return to_out(page, staff=staff)

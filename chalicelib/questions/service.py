@@ -14,7 +14,7 @@ from chalicelib.core import clock
 from chalicelib.core.db import cancelled_positions, is_condition_failure, transaction
 from chalicelib.core.errors import Conflict, Forbidden, NotFound, field_error, from_validation_error
 from chalicelib.core.pagination import Page
-from chalicelib.core.security import STAFF_ROLES, Principal
+from chalicelib.core.security import Principal, is_staff
 from chalicelib.questions import data
 from chalicelib.questions.data import MediaMap, OptionMap, Question, QuestionVersion, StemClaim
 from chalicelib.questions.schemas import (
@@ -31,10 +31,6 @@ from chalicelib.questions.schemas import (
 from chalicelib.taxonomy import data as taxonomy
 
 DUPLICATE = "A question with the same stem already exists."
-
-
-def is_staff(principal: Principal | None) -> bool:
-    return principal is not None and principal.role in STAFF_ROLES
 
 
 # --- views ---------------------------------------------------------------------------------------

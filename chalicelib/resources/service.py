@@ -12,15 +12,11 @@ from chalicelib.core import clock
 from chalicelib.core.db import is_condition_failure, transaction
 from chalicelib.core.errors import Conflict, Forbidden, NotFound, field_error
 from chalicelib.core.pagination import Page
-from chalicelib.core.security import Principal, Role
+from chalicelib.core.security import Principal, Role, can
 from chalicelib.resources import data
 from chalicelib.resources.data import Resource
 from chalicelib.resources.schemas import ResourceIn, ResourceOut, ResourcePatch, ResourceQuery
 from chalicelib.taxonomy import data as taxonomy
-
-
-def _is_editor(principal: Principal | None) -> bool:
-    return principal is not None and principal.has_role(Role.EDITOR)
 
 
 def to_out(resource: Resource, *, staff: bool = False) -> ResourceOut:
@@ -42,7 +38,7 @@ def to_out(resource: Resource, *, staff: bool = False) -> ResourceOut:
 
 
 def list_resources(principal: Principal | None, query: ResourceQuery) -> Page[ResourceOut]:
-    staff = _is_editor(principal)
+    staff = can(principal, Role.EDITOR)
     if query.status == "draft" and not staff:
         raise Forbidden("Only staff can list draft resources.")
     items, cursor = data.list_resources(
@@ -58,7 +54,7 @@ def list_resources(principal: Principal | None, query: ResourceQuery) -> Page[Re
 
 def get_resource(principal: Principal | None, resource_id: str) -> ResourceOut:
     resource = data.get_resource(resource_id)
-    staff = _is_editor(principal)
+    staff = can(principal, Role.EDITOR)
     if resource is None or (resource.status != "published" and not staff):
         raise NotFound("No such resource.")
     return to_out(resource, staff=staff)

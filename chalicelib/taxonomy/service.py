@@ -11,7 +11,7 @@ from chalicelib.analytics.data import CategoryAggregate, aggregates
 from chalicelib.audit.data import new_event
 from chalicelib.core.db import is_condition_failure, transaction
 from chalicelib.core.errors import Conflict, NotFound
-from chalicelib.core.security import STAFF_ROLES, Principal
+from chalicelib.core.security import Principal, is_staff
 from chalicelib.taxonomy import data
 from chalicelib.taxonomy.data import TAXONOMY_PK, Category, Subcategory
 from chalicelib.taxonomy.schemas import (
@@ -24,10 +24,6 @@ from chalicelib.taxonomy.schemas import (
 )
 
 Aggregates = dict[tuple[str, str | None], CategoryAggregate]
-
-
-def _is_staff(principal: Principal | None) -> bool:
-    return principal is not None and principal.role in STAFF_ROLES
 
 
 def progress_of(aggregate: CategoryAggregate | None) -> Progress:
@@ -76,13 +72,13 @@ def _user_aggregates(principal: Principal | None, category: str | None = None) -
 def list_categories(principal: Principal | None) -> list[CategoryOut]:
     categories, _ = data.all_nodes()
     mine = _user_aggregates(principal)
-    staff = _is_staff(principal)
+    staff = is_staff(principal)
     return [_category_out(c, progress_of(mine.get((c.slug, None))), staff) for c in _visible(categories, staff)]
 
 
 def category_detail(slug: str, principal: Principal | None) -> CategoryDetail:
     category, subcategories = data.subtree(slug)
-    staff = _is_staff(principal)
+    staff = is_staff(principal)
     if category is None or (category.status != "active" and not staff):
         raise NotFound("No such category.")
     mine = _user_aggregates(principal, slug)
