@@ -227,8 +227,8 @@ def load_exam_templates() -> dict[str, int]:
 
 
 LOADERS: dict[str, Loader] = {
-    "accounts": load_accounts,
     "taxonomy": load_taxonomy,
+    "accounts": load_accounts,
     "questions": load_questions,
     "resources": load_resources,
     "pages": load_pages,

@@ -32,7 +32,8 @@ def active_categories() -> list[Category]:
     if cached is None or time.monotonic() - _taxonomy_cache["at"] > _TAXONOMY_TTL_SEC:
         categories, _ = taxonomy.all_nodes()
         cached = sorted((c for c in categories if c.status == "active"), key=lambda c: (int(c.order), c.name))
-        _taxonomy_cache.update(value=cached, at=time.monotonic())
+        if cached:  # an empty taxonomy is a system still being set up: ask again next time
+            _taxonomy_cache.update(value=cached, at=time.monotonic())
     return list(cached)
 
 

@@ -20,6 +20,7 @@ from chalicelib.exams.schemas import (
     TemplateIn,
     TemplateOut,
     TemplatePatch,
+    TemplateStaffOut,
 )
 
 bp = Blueprint(__name__)
@@ -35,7 +36,7 @@ STAFF_ERRORS = (400, 401, 403, 404, 409, 422)
     summary="Mock exam templates (learners: active ones)",
     tags=TAGS,
     auth="optional",
-    response=list[TemplateOut],
+    response=list[TemplateStaffOut | TemplateOut],
 )
 def list_templates(call: Call) -> list[TemplateOut]:
     return service.list_templates(call.principal)
@@ -49,7 +50,7 @@ def list_templates(call: Call) -> list[TemplateOut]:
     tags=TAGS,
     roles=EXAMINERS,
     body=TemplateIn,
-    response=TemplateOut,
+    response=TemplateStaffOut,
     status=201,
     errors=STAFF_ERRORS,
 )
@@ -65,7 +66,7 @@ def create_template(call: Call) -> TemplateOut:
     tags=TAGS,
     roles=EXAMINERS,
     body=TemplatePatch,
-    response=TemplateOut,
+    response=TemplateStaffOut,
     errors=STAFF_ERRORS,
 )
 def update_template(call: Call) -> TemplateOut:

@@ -20,11 +20,14 @@ class TemplateOut(BaseModel):
     total_questions: int
     description: str
     pass_mark_percent: float
-    status: Literal["active", "retired"] | None = None  # staff only
-    shuffle_questions: bool | None = None
-    shuffle_options: bool | None = None
-    blueprint: dict[str, int] | None = None
-    question_ids: list[str] | None = None
+
+
+class TemplateStaffOut(TemplateOut):
+    status: Literal["active", "retired"]
+    shuffle_questions: bool
+    shuffle_options: bool
+    blueprint: dict[str, int] | None
+    question_ids: list[str] | None
 
 
 class TemplateIn(BaseModel):

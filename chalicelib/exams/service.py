@@ -35,6 +35,7 @@ from chalicelib.exams.schemas import (
     TemplateIn,
     TemplateOut,
     TemplatePatch,
+    TemplateStaffOut,
 )
 from chalicelib.questions import data as questions
 from chalicelib.questions.data import Question
@@ -53,25 +54,24 @@ def _parse(iso_time: str) -> datetime:
 
 
 def template_out(template: ExamTemplate, *, staff: bool) -> TemplateOut:
-    base = TemplateOut(
-        id=template.template_id,
-        name=template.name,
-        paper=template.paper,
-        duration_minutes=int(template.duration_minutes),
-        total_questions=int(template.total_questions),
-        description=template.description,
-        pass_mark_percent=float(template.pass_mark_percent),
-    )
+    fields = {
+        "id": template.template_id,
+        "name": template.name,
+        "paper": template.paper,
+        "duration_minutes": int(template.duration_minutes),
+        "total_questions": int(template.total_questions),
+        "description": template.description,
+        "pass_mark_percent": float(template.pass_mark_percent),
+    }
     if not staff:
-        return base
-    return base.model_copy(
-        update={
-            "status": template.status,
-            "shuffle_questions": bool(template.shuffle_questions),
-            "shuffle_options": bool(template.shuffle_options),
-            "blueprint": {k: int(v) for k, v in template.blueprint.items()} if template.blueprint else None,
-            "question_ids": list(template.question_ids) if template.question_ids else None,
-        }
+        return TemplateOut(**fields)
+    return TemplateStaffOut(
+        **fields,
+        status=template.status,
+        shuffle_questions=bool(template.shuffle_questions),
+        shuffle_options=bool(template.shuffle_options),
+        blueprint={k: int(v) for k, v in template.blueprint.items()} if template.blueprint else None,
+        question_ids=list(template.question_ids) if template.question_ids else None,
     )
 
 
