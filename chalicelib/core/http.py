@@ -25,7 +25,7 @@ from chalicelib.core.errors import (
     Unauthorized,
     from_validation_error,
 )
-from chalicelib.core.observability import logger
+from chalicelib.core.observability import logger, metrics
 from chalicelib.core.security import Principal, Role, principal_from_header
 
 API_PREFIX = "/api/v1"
@@ -261,6 +261,7 @@ def http_middleware(request: Request, get_response: Callable[[Request], Response
         )
         return response
     finally:
+        metrics.flush_metrics(raise_on_empty_metrics=False)  # one EMF line per request, if any
         _request_id.reset(token)
 
 
