@@ -261,7 +261,8 @@ def http_middleware(request: Request, get_response: Callable[[Request], Response
         )
         return response
     finally:
-        metrics.flush_metrics(raise_on_empty_metrics=False)  # one EMF line per request, if any
+        if metrics.metric_set:  # one EMF line for the request's metrics, when it recorded any
+            metrics.flush_metrics()
         _request_id.reset(token)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -11,6 +11,7 @@ from chalicelib.audit.data import new_event
 from chalicelib.core import clock
 from chalicelib.core.db import transaction
 from chalicelib.core.errors import NotFound, field_error
+from chalicelib.core.schemas import StaffFieldsModel
 from chalicelib.core.security import Principal, Role, can
 from chalicelib.pages import data
 from chalicelib.pages.data import PAGES_INDEX_PK, Page
@@ -24,7 +25,9 @@ class PageIn(BaseModel):
     status: Literal["draft", "published"] = "draft"
 
 
-class PageOut(BaseModel):
+class PageOut(StaffFieldsModel):
+    staff_only: ClassVar[frozenset[str]] = frozenset({"status"})
+
     slug: str
     title: str
     body: str

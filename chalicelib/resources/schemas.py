@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
 
 from chalicelib.core.pagination import PageQuery
+from chalicelib.core.schemas import StaffFieldsModel
 from chalicelib.taxonomy.schemas import Slug
 
 Kind = Literal["video", "seminar", "article"]
@@ -46,7 +47,9 @@ class ResourcePatch(BaseModel):
     status: Literal["draft", "published"] | None = None
 
 
-class ResourceOut(BaseModel):
+class ResourceOut(StaffFieldsModel):
+    staff_only: ClassVar[frozenset[str]] = frozenset({"status"})
+
     id: str
     kind: Kind
     title: str

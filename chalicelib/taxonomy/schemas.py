@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from chalicelib.core.schemas import StaffFieldsModel
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=2, max_length=64)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -19,7 +21,9 @@ class Progress(BaseModel):
     score_percent: float = 0.0
 
 
-class SubcategoryOut(BaseModel):
+class SubcategoryOut(StaffFieldsModel):
+    staff_only: ClassVar[frozenset[str]] = frozenset({"status"})
+
     slug: str
     name: str
     description: str
@@ -29,7 +33,9 @@ class SubcategoryOut(BaseModel):
     status: Status | None = None  # staff only
 
 
-class CategoryOut(BaseModel):
+class CategoryOut(StaffFieldsModel):
+    staff_only: ClassVar[frozenset[str]] = frozenset({"status"})
+
     slug: str
     name: str
     description: str
