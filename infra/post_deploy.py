@@ -62,7 +62,7 @@ def configure_stream_mapping(stage: str, outputs: dict[str, str]) -> dict[str, A
     )
 
 
-def configure_gateway_responses(stage: str) -> None:
+def configure_gateway_responses(stage: str, *, deploy: bool = True) -> None:
     apigateway = boto3.client("apigateway")
     apis = [api for api in apigateway.get_rest_apis(limit=500)["items"] if api["name"] == "openmrcs"]
     for api in apis:
@@ -76,7 +76,10 @@ def configure_gateway_responses(stage: str) -> None:
             if status:
                 kwargs["statusCode"] = status
             apigateway.put_gateway_response(**kwargs)
-        apigateway.create_deployment(restApiId=api["id"], stageName="api", description=f"gateway responses ({stage})")
+        if deploy:  # gateway responses take effect with the next deployment of the stage
+            apigateway.create_deployment(
+                restApiId=api["id"], stageName="api", description=f"gateway responses ({stage})"
+            )
 
 
 def main() -> None:
