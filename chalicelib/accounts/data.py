@@ -6,11 +6,7 @@ from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttrib
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
 
-from chalicelib.core.db import TableItem, transaction
-
-
-def user_pk(user_id: str) -> str:
-    return f"USER#{user_id}"
+from chalicelib.core.db import TableItem, transaction, user_pk
 
 
 def email_pk(email: str) -> str:

@@ -5,15 +5,11 @@ from __future__ import annotations
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.core.db import TableItem
+from chalicelib.core.db import TableItem, user_pk
 
 AGG_PREFIX = "AGG#"
 DAY_PREFIX = "DAY#"
 SNAPSHOT_SK = "DASHBOARD"
-
-
-def user_pk(user_id: str) -> str:
-    return f"USER#{user_id}"
 
 
 def aggregate_sk(category: str, subcategory: str | None = None) -> str:

@@ -22,7 +22,7 @@ from pynamodb.expressions.update import Action
 from chalicelib.analytics import data, snapshot
 from chalicelib.analytics.data import ActiveUser, AppliedRecord, CategoryAggregate, DailyStat, LastActivity
 from chalicelib.core import clock
-from chalicelib.core.db import TableItem, cancelled_positions, is_condition_failure, transaction, typed
+from chalicelib.core.db import TableItem, cancelled_positions, is_condition_failure, transaction, typed, user_pk
 from chalicelib.core.streams import FollowUp, StreamChange, consumes
 from chalicelib.practice.data import QSTATE_PREFIX, QuestionState
 
@@ -67,7 +67,7 @@ class _Update:
 
 
 def _updates(answer: Answer) -> list[_Update]:
-    pk, correct = data.user_pk(answer.user_id), int(answer.is_correct)
+    pk, correct = user_pk(answer.user_id), int(answer.is_correct)
     updates = []
     for subcategory in [None, answer.subcategory] if answer.subcategory else [None]:
         ref = CategoryAggregate(PK=pk, SK=data.aggregate_sk(answer.category, subcategory))
@@ -118,11 +118,11 @@ def _updates(answer: Answer) -> list[_Update]:
 def apply_answer(answer: Answer) -> bool:
     """Apply one answer exactly once; returns False if it had already been applied."""
     claim = AppliedRecord(
-        PK=data.user_pk(answer.user_id), SK=f"APPLIED#{answer.source}", expires_at=clock.epoch() + CLAIM_TTL_SEC
+        PK=user_pk(answer.user_id), SK=f"APPLIED#{answer.source}", expires_at=clock.epoch() + CLAIM_TTL_SEC
     )
     active = ActiveUser(
         PK=f"ACTIVE#{answer.answered_at[:10]}",
-        SK=f"USER#{answer.user_id}",
+        SK=user_pk(answer.user_id),
         user_id=answer.user_id,
         expires_at=clock.epoch() + 35 * 86400,
     )
@@ -150,9 +150,7 @@ def apply_answer(answer: Answer) -> bool:
 
 def record_last(user_id: str, kind: str, finished_at: str, summary: dict[str, Any]) -> None:
     """Keep the newest finished session of a kind; an older one arriving late changes nothing."""
-    item = LastActivity(
-        PK=data.user_pk(user_id), SK=f"LAST#{kind}", kind=kind, finished_at=finished_at, summary=summary
-    )
+    item = LastActivity(PK=user_pk(user_id), SK=f"LAST#{kind}", kind=kind, finished_at=finished_at, summary=summary)
     try:
         item.save(condition=LastActivity.PK.does_not_exist() | (LastActivity.finished_at <= finished_at))
     except PutError as exc:

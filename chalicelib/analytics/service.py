@@ -30,7 +30,7 @@ from chalicelib.analytics.schemas import (
 )
 from chalicelib.core import clock
 from chalicelib.core.config import get_settings
-from chalicelib.core.db import cancelled_positions, is_condition_failure, transaction, typed
+from chalicelib.core.db import cancelled_positions, is_condition_failure, transaction, typed, user_pk
 from chalicelib.core.errors import field_error
 from chalicelib.core.security import Principal
 from chalicelib.resources import data as resources
@@ -42,7 +42,7 @@ _featured_cache: dict[str, Any] = {}
 
 def _snapshot_body(user_id: str) -> tuple[dict[str, Any], DashboardSnapshot | None]:
     item = data.snapshot(user_id)
-    return (item.body if item else snapshot.empty(user_id)), item
+    return (item.body if item else snapshot.empty()), item
 
 
 def _local_date(iso_time: str, timezone: str) -> date:
@@ -220,7 +220,7 @@ def category_stats(principal: Principal) -> list[CategoryStats]:
 def heartbeat(principal: Principal, event_id: str, seconds: int) -> HeartbeatOut:
     """Adds on-page time once per event id, and never beyond the daily cap."""
     day = snapshot.today_in(principal.timezone).isoformat()
-    pk = data.user_pk(principal.user_id)
+    pk = user_pk(principal.user_id)
     claim = HeartbeatClaim(PK=pk, SK=f"HEARTBEAT#{event_id}", seconds=seconds, expires_at=clock.epoch() + 2 * 86400)
     stat = DailyStat(PK=pk, SK=data.DAY_PREFIX + day)
     cap = get_settings().heartbeat_daily_cap_sec - seconds
@@ -251,7 +251,7 @@ def dismiss(principal: Principal, category: str) -> list[SuggestedTopic]:
         raise field_error("category", "No such active category.", "unknown_category")
     until = clock.now() + timedelta(days=DISMISS_DAYS)
     TopicDismissal(
-        PK=data.user_pk(principal.user_id),
+        PK=user_pk(principal.user_id),
         SK=f"DISMISS#{category}",
         category=category,
         until=clock.iso(until),

@@ -17,7 +17,7 @@ from chalicelib.analytics import data
 from chalicelib.analytics.data import CategoryAggregate, DashboardSnapshot
 from chalicelib.core import clock
 from chalicelib.core.config import get_settings
-from chalicelib.core.db import is_condition_failure
+from chalicelib.core.db import is_condition_failure, user_pk
 from chalicelib.taxonomy import data as taxonomy
 from chalicelib.taxonomy.data import Category
 
@@ -114,7 +114,7 @@ def rebuild(user_id: str) -> None:
     """Recompute and store; a rebuild that started earlier than the stored one never overwrites it."""
     started = clock.now().isoformat(timespec="microseconds")
     body = build(user_id)
-    item = DashboardSnapshot(PK=data.user_pk(user_id), SK=data.SNAPSHOT_SK, computed_at=started, body=body)
+    item = DashboardSnapshot(PK=user_pk(user_id), SK=data.SNAPSHOT_SK, computed_at=started, body=body)
     try:
         item.save(condition=DashboardSnapshot.PK.does_not_exist() | (DashboardSnapshot.computed_at < started))
     except PutError as exc:
@@ -122,7 +122,7 @@ def rebuild(user_id: str) -> None:
             raise
 
 
-def empty(user_id: str) -> dict[str, Any]:
+def empty() -> dict[str, Any]:
     """What a learner sees before the pipeline built their first snapshot."""
     categories = active_categories()
     return {

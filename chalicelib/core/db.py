@@ -64,6 +64,11 @@ class TableItem(Model):
     gsi2 = GSI2()
 
 
+def user_pk(user_id: str) -> str:
+    """The partition every per-user item lives in (profile, sessions, aggregates, history)."""
+    return f"USER#{user_id}"
+
+
 def is_condition_failure(exc: Exception) -> bool:
     """True when a write was refused by its condition (lost a race or the guarded state changed)."""
     if isinstance(exc, TransactWriteError):

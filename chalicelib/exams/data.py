@@ -12,7 +12,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.core.db import TableItem
+from chalicelib.core.db import TableItem, user_pk
 from chalicelib.core.pagination import collect, decode_cursor
 
 TEMPLATES_PK = "EXAMTPL"
@@ -100,7 +100,7 @@ def get_template(template_id: str) -> ExamTemplate | None:
 
 
 def session_key(user_id: str, session_id: str) -> tuple[str, str]:
-    return f"USER#{user_id}", SESSION_PREFIX + session_id
+    return user_pk(user_id), SESSION_PREFIX + session_id
 
 
 def get_session(user_id: str, session_id: str, *, consistent: bool = True) -> ExamSession | None:
@@ -125,7 +125,7 @@ def get_state(session_id: str) -> ExamState | None:
 def history(user_id: str, limit: int, cursor: str | None) -> tuple[list[ExamSession], str | None]:
     scope = f"exam-history:{user_id}"
     results = ExamSession.query(
-        f"USER#{user_id}",
+        user_pk(user_id),
         ExamSession.SK.startswith(SESSION_PREFIX),
         scan_index_forward=False,
         limit=limit,

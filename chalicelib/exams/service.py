@@ -16,7 +16,7 @@ from chalicelib.accounts.data import UserItem
 from chalicelib.analytics import snapshot
 from chalicelib.audit.data import new_event
 from chalicelib.core import clock
-from chalicelib.core.db import is_condition_failure, transaction, typed
+from chalicelib.core.db import is_condition_failure, transaction, typed, user_pk
 from chalicelib.core.errors import Conflict, NotFound, field_error
 from chalicelib.core.pagination import Page
 from chalicelib.core.security import Principal, is_staff
@@ -247,7 +247,7 @@ def start_session(principal: Principal, template_id: str) -> SessionOut:
     deadline = now + timedelta(minutes=int(template.duration_minutes) * (100 + extra) / 100)
     session_id = clock.new_id()
     session = ExamSession(
-        PK=f"USER#{principal.user_id}",
+        PK=user_pk(principal.user_id),
         SK=data.SESSION_PREFIX + session_id,
         session_id=session_id,
         user_id=principal.user_id,

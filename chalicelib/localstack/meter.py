@@ -94,7 +94,7 @@ def _fetch_item(client: BaseClient, table: str, key: dict[str, Any]) -> dict[str
     return dict(response.get("Item", {}))
 
 
-def _key_of(client: BaseClient, table: str, item: dict[str, Any]) -> dict[str, Any]:
+def _key_of(item: dict[str, Any]) -> dict[str, Any]:
     return {name: item[name] for name in ("PK", "SK") if name in item}
 
 
@@ -145,13 +145,13 @@ def _measure(
 def _prior(client: BaseClient, operation: str, params: dict[str, Any]) -> dict[str, Any]:
     """The item(s) as they were before a write, since a write costs the larger of old and new."""
     if operation in ("UpdateItem", "DeleteItem", "PutItem"):
-        key = params.get("Key") or _key_of(client, params["TableName"], params["Item"])
+        key = params.get("Key") or _key_of(params["Item"])
         return _fetch_item(client, params["TableName"], key)
     if operation == "TransactWriteItems":
         each = []
         for entry in params["TransactItems"]:
             ((_, request),) = entry.items()
-            key = request.get("Key") or _key_of(client, request["TableName"], request["Item"])
+            key = request.get("Key") or _key_of(request["Item"])
             each.append(_fetch_item(client, request["TableName"], key))
         return {"_each": each}
     return {}

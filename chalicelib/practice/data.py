@@ -5,15 +5,11 @@ from __future__ import annotations
 from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.core.db import TableItem
+from chalicelib.core.db import TableItem, user_pk
 from chalicelib.core.pagination import collect, decode_cursor
 
 SESSION_PREFIX = "PRACTICE#"
 QSTATE_PREFIX = "QSTATE#"
-
-
-def user_pk(user_id: str) -> str:
-    return f"USER#{user_id}"
 
 
 def answers_pk(session_id: str) -> str:

@@ -11,7 +11,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.accounts import data as accounts
 from chalicelib.core import clock
-from chalicelib.core.db import TableItem, cancelled_positions, is_condition_failure, transaction, typed
+from chalicelib.core.db import TableItem, cancelled_positions, is_condition_failure, transaction, typed, user_pk
 from chalicelib.core.errors import Conflict, NotFound, Unprocessable, field_error
 from chalicelib.core.pagination import Page
 from chalicelib.core.security import Principal
@@ -107,7 +107,7 @@ def create_session(principal: Principal, request: SessionCreate) -> SessionOut:
     chosen = random.Random(seed).sample(eligible, min(request.question_count, len(eligible)))  # noqa: S311
     session_id = clock.new_id()
     session = PracticeSession(
-        PK=data.user_pk(principal.user_id),
+        PK=user_pk(principal.user_id),
         SK=data.SESSION_PREFIX + session_id,
         session_id=session_id,
         user_id=principal.user_id,
@@ -208,7 +208,7 @@ def set_flag(principal: Principal, session_id: str, question_id: str, flagged: b
         raise NotFound("No such practice session.")
     if question_id not in session.question_ids:
         raise field_error("question_id", "This question is not part of the session.", "not_in_session")
-    state = QuestionState(PK=data.user_pk(principal.user_id), SK=data.QSTATE_PREFIX + question_id)
+    state = QuestionState(PK=user_pk(principal.user_id), SK=data.QSTATE_PREFIX + question_id)
     state.update(
         actions=[typed(QuestionState), QuestionState.flagged.set(flagged), QuestionState.question_id.set(question_id)]
     )

@@ -26,7 +26,7 @@ from chalicelib.core.observability import logger
 from chalicelib.core.tasks import enqueue, task
 from chalicelib.questions import data
 from chalicelib.questions.schemas import QuestionIn
-from chalicelib.questions.service import add_node_updates, build_question, counter_deltas
+from chalicelib.questions.service import add_node_updates, build_question, counter_deltas, version_item
 from chalicelib.taxonomy import data as taxonomy
 
 MAX_ROWS = 5000
@@ -324,7 +324,7 @@ def _write_valid_rows(job: ImportJob, valid: list[tuple[int, QuestionIn]]) -> No
             question.version = 1
             batch.save(question)
             batch.save(data.stem_claim(question.question_id, question.stem_hash))
-            batch.save(_first_version(question))
+            batch.save(version_item(question, 1))
     deltas = counter_deltas([(None, (q.category, q.subcategory, q.status)) for q in questions])
     nodes = sorted(deltas, key=lambda node: (node[0], node[1] or ""))  # same parts on every retry
     for part, start in enumerate(range(0, len(nodes), NODES_PER_PART)):
@@ -337,20 +337,6 @@ def _write_valid_rows(job: ImportJob, valid: list[tuple[int, QuestionIn]]) -> No
             if not (is_condition_failure(exc) and 0 in cancelled_positions(exc)):
                 raise
             logger.info("import counters already applied", extra={"job_id": job.job_id, "part": part})
-
-
-def _first_version(question: data.Question) -> data.QuestionVersion:
-    from chalicelib.questions.service import to_staff
-
-    return data.QuestionVersion(
-        PK=question.PK,
-        SK=data.version_sk(1),
-        question_id=question.question_id,
-        number=1,
-        snapshot=to_staff(question).model_dump_json(),
-        edited_by=question.created_by,
-        edited_at=question.created_at,
-    )
 
 
 def _finish(job: ImportJob, *, created: int, skipped: int, failed: int) -> None:

@@ -173,7 +173,7 @@ def _apply(question: Question, request: QuestionIn, issued: list[str], actor_id:
     question.index_keys()
 
 
-def _version_item(question: Question, number: int) -> QuestionVersion:
+def version_item(question: Question, number: int) -> QuestionVersion:
     snapshot = to_staff(question).model_copy(update={"version": number})
     return QuestionVersion(
         PK=question.PK,
@@ -244,7 +244,7 @@ def create_question(actor: Principal, request: QuestionIn) -> QuestionStaff:
         with transaction() as tx:
             tx.save(question)  # pynamodb adds attribute_not_exists(version): a fresh item only
             tx.save(data.stem_claim(question.question_id, question.stem_hash), condition=StemClaim.PK.does_not_exist())
-            tx.save(_version_item(question, 1))
+            tx.save(version_item(question, 1))
             add_counter_updates(tx, [(None, _placement(question))])
             tx.save(event)
     except TransactWriteError as exc:
@@ -287,7 +287,7 @@ def _edit(actor: Principal, question: Question, request: QuestionIn) -> Question
         before=before_view.model_dump(mode="json"),
         after=to_staff(question).model_dump(mode="json"),
     )
-    version_item = _version_item(question, number)
+    new_version = version_item(question, number)
     try:
         with transaction() as tx:
             tx.save(question)  # version-checked: a concurrent edit makes this one fail, not vanish
@@ -296,7 +296,7 @@ def _edit(actor: Principal, question: Question, request: QuestionIn) -> Question
                 tx.save(
                     data.stem_claim(question.question_id, question.stem_hash), condition=StemClaim.PK.does_not_exist()
                 )
-            tx.save(version_item)
+            tx.save(new_version)
             add_counter_updates(tx, [(before_placement, _placement(question))])
             tx.save(event)
     except TransactWriteError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from functools import lru_cache
 from typing import Any
@@ -171,8 +172,6 @@ def docs_page() -> str:
 
 
 def _operation_html(path: str, method: str, operation: dict[str, Any]) -> str:
-    import json
-
     roles = operation.get("x-roles")
     auth = "public" if "security" not in operation else ("roles: " + ", ".join(roles) if roles else "signed in")
     body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")

@@ -27,8 +27,8 @@ class TestStarting:
         assert len(session["question_ids"]) == 4 and set(session["question_ids"]) <= anatomy_ids
         assert [q["id"] for q in session["questions"]] == session["question_ids"]
         text = json.dumps(session)
-        assert '"is_correct"' not in text.replace('"is_correct": ', "") or not session["answers"]
-        assert all("is_correct" not in o for q in session["questions"] for o in q["options"])
+        assert '"is_correct"' not in text and '"explanation"' not in text  # nothing answered, nothing revealed
+        assert all(set(o) == {"id", "text"} for q in session["questions"] for o in q["options"])
         assert session["progress"] == {"answered": 0, "correct": 0, "total": 4}
 
     def test_subcategory_filter(self, client, bank, learner):

@@ -88,6 +88,13 @@ def test_csv_import(client, editor):
 
 
 def test_csv_dry_run_via_query_and_missing_columns(client, editor):
+    csv = b"stem,category,option_1,option_2,correct\nWhich level is the carina at in adults?,anatomy,T4/5,T8,1\n"
+    report = run_import(client, editor, raw=csv, headers={"Content-Type": "text/csv"}, query="?dry_run=true")
+    assert (report["dry_run"], report["created"], report["failed"]) == (True, 0, 0)
+    assert (
+        published_count(client) == 0
+        and client.get("/questions?status=draft", token=editor["access"]).json["items"] == []
+    )
     bad = client.post(
         "/questions/import",
         raw=b"stem,category\nx,anatomy\n",

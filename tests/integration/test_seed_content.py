@@ -6,8 +6,6 @@ import json
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
 from seeds.question_bank import build_questions
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -25,11 +23,6 @@ def test_question_bank_is_big_enough_for_the_mocks():
     assert set(per_category) == set(paper)  # every category has questions
     assert 24 <= len(taxonomy) <= 26
     assert all(q["explanation"] and q["reference"] for q in questions)
-
-
-@pytest.fixture(scope="module")
-def loaded_counts():
-    return None
 
 
 def test_everything_loads_through_the_api_once(client):
