@@ -134,7 +134,7 @@ def _row(label: str, size: int, measured: Measured) -> str:
 
 def endpoint_costs(api: Api, sizes: tuple[int, ...] = (10, 1000, 10000)) -> list[str]:
     from chalicelib.accounts.service import provision_user
-    from chalicelib.analytics import service as analytics_service
+    from chalicelib.core.cache import reset_all_caches
     from chalicelib.core.security import Role
 
     provision_user("bench-admin@example.com", "Bench-Password-2026", "Admin", Role.ADMIN)
@@ -151,7 +151,7 @@ def endpoint_costs(api: Api, sizes: tuple[int, ...] = (10, 1000, 10000)) -> list
         )
         token, user_id = registered.body["access"], registered.body["user"]["id"]
         _seed_history(user_id, size, questions)
-        analytics_service._featured_cache.clear()
+        reset_all_caches()
         api.call("GET", "/dashboard", token=token)  # featured resources cached, as in a warm Lambda
         lines.append(_row("GET /dashboard", size, api.call("GET", "/dashboard", token=token)))
         for path in (

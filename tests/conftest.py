@@ -39,6 +39,7 @@ from chalice.test import Client  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from app import app  # noqa: E402
+from chalicelib.core.cache import reset_all_caches  # noqa: E402
 from chalicelib.core.config import get_settings  # noqa: E402
 from chalicelib.core.table_schema import create_table  # noqa: E402
 from chalicelib.localstack import gateway, moto_patches  # noqa: E402
@@ -52,6 +53,14 @@ gateway.install()
 moto_patches.install()
 # A directory with no .chalice/: the test client must not pull a deploy stage's environment in.
 _NO_CONFIG_DIR = str(_TMP)
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches() -> Iterator[None]:
+    """Every per-container cache starts empty: no test sees another's taxonomy or resources."""
+    reset_all_caches()
+    yield
+    reset_all_caches()
 
 
 @pytest.fixture(autouse=True)

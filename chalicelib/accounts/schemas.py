@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 from zoneinfo import available_timezones
 
 import email_validator
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, HttpUrl, StringConstraints
 
 from chalicelib.core.config import get_settings
+from chalicelib.core.schemas import PatchModel
 from chalicelib.core.security import Role
 
 if get_settings().allow_local_email_domains:
@@ -70,8 +71,13 @@ class ResetPasswordRequest(Strict):
     new_password: Password
 
 
-class UpdateProfileRequest(Strict):
+class UpdateProfileRequest(PatchModel):
+    """`avatar` is the spec's name; `avatar_url` is accepted too. Null clears the avatar."""
+
+    nullable_fields: ClassVar[frozenset[str]] = frozenset({"avatar", "avatar_url"})
+
     display_name: DisplayName | None = None
+    avatar: Annotated[HttpUrl, Field(max_length=2048)] | None = None
     avatar_url: Annotated[HttpUrl, Field(max_length=2048)] | None = None
     timezone: Timezone | None = None
     prefers_explanations: bool | None = None
@@ -87,7 +93,8 @@ class UserOut(BaseModel):
     role: Role
     is_email_verified: bool
     display_name: str
-    avatar_url: str | None
+    avatar: str | None
+    avatar_url: str | None = Field(description="The same as `avatar` (kept for clients written against it).")
     timezone: str
     prefers_explanations: bool
     created_at: str

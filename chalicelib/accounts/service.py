@@ -20,10 +20,11 @@ from chalicelib.accounts.schemas import (
 )
 from chalicelib.audit.data import new_event
 from chalicelib.core import clock
+from chalicelib.core.cache import TtlCache
 from chalicelib.core.config import get_settings
 from chalicelib.core.db import is_condition_failure, retry_on_conflict, transaction
 from chalicelib.core.email import Email, get_sender
-from chalicelib.core.errors import ApiError, Conflict, NotFound, TooManyRequests, Unauthorized, field_error
+from chalicelib.core.errors import ApiError, Conflict, NotFound, TooManyRequests, Unauthorized
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.security import (
     Principal,
@@ -65,6 +66,7 @@ def to_user_out(user: UserItem) -> UserOut:
         role=Role(user.role),
         is_email_verified=bool(user.is_email_verified),
         display_name=user.display_name,
+        avatar=user.avatar_url,
         avatar_url=user.avatar_url,
         timezone=user.timezone,
         prefers_explanations=bool(user.prefers_explanations),
@@ -174,7 +176,7 @@ def _clear_failures_and_rehash(user: UserItem, password: str) -> None:
 def _start_session(user: UserItem, device: str) -> tuple[AuthSession, TokenPair]:
     session_id = clock.new_id()
     refresh = issue_refresh_token(user.user_id, session_id)
-    access = issue_access_token(user.user_id, user.role, session_id, user.timezone)
+    access = issue_access_token(user.user_id, user.role, session_id)
     session = data.new_session(user.user_id, session_id, refresh.jti, device[:200], _now_ms(), refresh.expires_at)
     return session, TokenPair(access=access.token, refresh=refresh.token)
 
@@ -206,7 +208,7 @@ def refresh(refresh_token: str) -> TokenPair:
         # Another request rotated this token first: the same token was presented twice.
         _revoke(session, reason="refresh_token_reuse")
         raise Unauthorized("This refresh token was already used; the session has been revoked.") from exc
-    access = issue_access_token(user.user_id, user.role, session.session_id, user.timezone)
+    access = issue_access_token(user.user_id, user.role, session.session_id)
     return TokenPair(access=access.token, refresh=new_refresh.token)
 
 
@@ -340,6 +342,20 @@ def reset_password(token: str, new_password: str) -> None:
 
 # --- profile and roles ---------------------------------------------------------------------------
 
+# The learner's time zone has one source, their profile. Per-day reads need it on every request,
+# so a container keeps it for 30 s: a steady learner costs one GetItem per 30 s, and a change
+# made through PATCH /me is seen at once by the container that made it.
+ZONE_TTL_SEC = 30
+_learner_zones: TtlCache[str] = TtlCache("learner-time-zones", ZONE_TTL_SEC)
+
+
+def learner_timezone(user_id: str) -> str:
+    def load() -> str:
+        user = data.get_user(user_id)
+        return user.timezone if user else "UTC"
+
+    return _learner_zones.get_or_load(user_id, load)
+
 
 def get_me(principal: Principal) -> UserOut:
     user = data.get_user(principal.user_id)
@@ -349,9 +365,9 @@ def get_me(principal: Principal) -> UserOut:
 
 
 def update_me(principal: Principal, request: UpdateProfileRequest) -> UserOut:
-    changes = request.model_dump(exclude_unset=True, mode="json")
-    if changes.get("display_name", "") is None or changes.get("timezone", "") is None:
-        raise field_error("body", "display_name and timezone cannot be cleared.")
+    changes = request.changes()
+    if "avatar" in changes:  # the spec's name for the stored avatar_url
+        changes["avatar_url"] = changes.pop("avatar")
 
     def attempt() -> UserItem:
         user = data.get_user(principal.user_id)
@@ -364,7 +380,9 @@ def update_me(principal: Principal, request: UpdateProfileRequest) -> UserOut:
         user.update(actions=[*actions, UserItem.updated_at.set(_now_ms())])  # version-checked
         return user
 
-    return to_user_out(retry_on_conflict(attempt))
+    updated = to_user_out(retry_on_conflict(attempt))
+    _learner_zones.invalidate(principal.user_id)
+    return updated
 
 
 def change_role(actor: Principal, user_id: str, role: Role) -> UserOut:

@@ -2,18 +2,64 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist
+from typing import Any
 
-from chalicelib.core.db import TableItem, user_pk
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from chalicelib.core.db import TableItem, is_condition_failure, user_pk
 
 AGG_PREFIX = "AGG#"
 DAY_PREFIX = "DAY#"
+LAST_PREFIX = "LAST#"
+DISMISS_PREFIX = "DISMISS#"
 SNAPSHOT_SK = "DASHBOARD"
 
 
 def aggregate_sk(category: str, subcategory: str | None = None) -> str:
     return f"{AGG_PREFIX}{category}#{subcategory or ''}"
+
+
+def aggregate_ref(user_id: str, category: str, subcategory: str | None = None) -> CategoryAggregate:
+    """A keys-only handle for ADD updates inside a transaction."""
+    return CategoryAggregate(PK=user_pk(user_id), SK=aggregate_sk(category, subcategory))
+
+
+def day_ref(user_id: str, day: str) -> DailyStat:
+    return DailyStat(PK=user_pk(user_id), SK=DAY_PREFIX + day)
+
+
+def applied_claim(user_id: str, source: str, expires_at: int) -> AppliedRecord:
+    """The claim that one source record's effects were applied (written with those effects)."""
+    return AppliedRecord(PK=user_pk(user_id), SK=f"APPLIED#{source}", expires_at=expires_at)
+
+
+def active_pk(day: str) -> str:
+    return f"ACTIVE#{day}"
+
+
+def active_marker(user_id: str, day: str, expires_at: int) -> ActiveUser:
+    return ActiveUser(PK=active_pk(day), SK=user_pk(user_id), user_id=user_id, expires_at=expires_at)
+
+
+def heartbeat_claim(user_id: str, event_id: str, seconds: int, expires_at: int) -> HeartbeatClaim:
+    return HeartbeatClaim(PK=user_pk(user_id), SK=f"HEARTBEAT#{event_id}", seconds=seconds, expires_at=expires_at)
+
+
+def dismissal(user_id: str, category: str, until: str, expires_at: int) -> TopicDismissal:
+    return TopicDismissal(
+        PK=user_pk(user_id), SK=DISMISS_PREFIX + category, category=category, until=until, expires_at=expires_at
+    )
+
+
+def last_activity(user_id: str, kind: str, finished_at: str, summary: dict[str, Any]) -> LastActivity:
+    return LastActivity(PK=user_pk(user_id), SK=LAST_PREFIX + kind, kind=kind, finished_at=finished_at, summary=summary)
+
+
+def user_of(pk: str) -> str | None:
+    """The user id of a per-user partition key, or None for any other partition."""
+    prefix = user_pk("")
+    return pk.removeprefix(prefix) if pk.startswith(prefix) else None
 
 
 class CategoryAggregate(TableItem, discriminator="CategoryAggregate"):
@@ -71,24 +117,54 @@ class DashboardSnapshot(TableItem, discriminator="DashboardSnapshot"):
     body = JSONAttribute()
 
 
-def aggregates(user_id: str, category: str | None = None) -> dict[tuple[str, str | None], CategoryAggregate]:
-    """A user's aggregates keyed by (category, subcategory): one Query, whatever the history size."""
+def aggregates(
+    user_id: str, category: str | None = None, *, consistent: bool = False
+) -> dict[tuple[str, str | None], CategoryAggregate]:
+    """A user's aggregates keyed by (category, subcategory): one Query, whatever the history size.
+    The dashboard rebuild reads consistently: it runs right after the write it must include."""
     prefix = aggregate_sk(category) if category else AGG_PREFIX
-    items = CategoryAggregate.query(user_pk(user_id), CategoryAggregate.SK.startswith(prefix))
+    items = CategoryAggregate.query(
+        user_pk(user_id), CategoryAggregate.SK.startswith(prefix), consistent_read=consistent
+    )
     return {(item.category, item.subcategory): item for item in items}
 
 
-def daily_stats(user_id: str, first_day: str, last_day: str) -> dict[str, DailyStat]:
+def daily_stats(user_id: str, first_day: str, last_day: str, *, consistent: bool = False) -> dict[str, DailyStat]:
     condition = DailyStat.SK.between(DAY_PREFIX + first_day, DAY_PREFIX + last_day)
-    return {stat.date: stat for stat in DailyStat.query(user_pk(user_id), condition)}
+    return {stat.date: stat for stat in DailyStat.query(user_pk(user_id), condition, consistent_read=consistent)}
 
 
 def last_activities(user_id: str) -> dict[str, LastActivity]:
-    return {a.kind: a for a in LastActivity.query(user_pk(user_id), LastActivity.SK.startswith("LAST#"))}
+    found = LastActivity.query(user_pk(user_id), LastActivity.SK.startswith(LAST_PREFIX), consistent_read=True)
+    return {a.kind: a for a in found}
 
 
 def dismissals(user_id: str) -> list[TopicDismissal]:
-    return list(TopicDismissal.query(user_pk(user_id), TopicDismissal.SK.startswith("DISMISS#")))
+    return list(TopicDismissal.query(user_pk(user_id), TopicDismissal.SK.startswith(DISMISS_PREFIX)))
+
+
+def save_snapshot(user_id: str, computed_at: str, body: dict[str, Any]) -> bool:
+    """Store a rebuilt snapshot unless a rebuild that started later is already stored."""
+    item = DashboardSnapshot(PK=user_pk(user_id), SK=SNAPSHOT_SK, computed_at=computed_at, body=body)
+    try:
+        item.save(condition=DashboardSnapshot.PK.does_not_exist() | (DashboardSnapshot.computed_at < computed_at))
+    except PutError as exc:
+        if not is_condition_failure(exc):
+            raise
+        return False
+    return True
+
+
+def replace_snapshot_body(stored: DashboardSnapshot, body: dict[str, Any]) -> bool:
+    """Swap the body of the snapshot we read, unless a rebuild replaced it meanwhile."""
+    item = DashboardSnapshot(PK=stored.PK, SK=stored.SK, computed_at=stored.computed_at, body=body)
+    try:
+        item.save(condition=DashboardSnapshot.computed_at == stored.computed_at)
+    except PutError as exc:
+        if not is_condition_failure(exc):
+            raise
+        return False
+    return True
 
 
 def snapshot(user_id: str) -> DashboardSnapshot | None:
@@ -99,4 +175,4 @@ def snapshot(user_id: str) -> DashboardSnapshot | None:
 
 
 def active_users(day: str) -> list[str]:
-    return [item.user_id for item in ActiveUser.query(f"ACTIVE#{day}")]
+    return [item.user_id for item in ActiveUser.query(active_pk(day))]

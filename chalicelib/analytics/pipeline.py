@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from chalicelib.analytics import data, snapshot
-from chalicelib.analytics.data import ActiveUser, AppliedRecord, CategoryAggregate, DailyStat, LastActivity
+from chalicelib.analytics.data import AppliedRecord, CategoryAggregate, DailyStat, LastActivity
 from chalicelib.core import clock
-from chalicelib.core.db import TableItem, cancelled_positions, is_condition_failure, transaction, typed, user_pk
+from chalicelib.core.db import TableItem, cancelled_positions, is_condition_failure, transaction, typed
 from chalicelib.core.streams import FollowUp, StreamChange, consumes
-from chalicelib.practice.data import QSTATE_PREFIX, QuestionState
+from chalicelib.core.timeutil import local_date
+from chalicelib.practice import data as practice
+from chalicelib.practice.data import QuestionState
+from chalicelib.questions.rules import score_percent
 
 CLAIM_TTL_SEC = 7 * 86400
 
@@ -67,10 +68,10 @@ class _Update:
 
 
 def _updates(answer: Answer) -> list[_Update]:
-    pk, correct = user_pk(answer.user_id), int(answer.is_correct)
+    correct = int(answer.is_correct)
     updates = []
     for subcategory in [None, answer.subcategory] if answer.subcategory else [None]:
-        ref = CategoryAggregate(PK=pk, SK=data.aggregate_sk(answer.category, subcategory))
+        ref = data.aggregate_ref(answer.user_id, answer.category, subcategory)
         updates.append(
             _Update(
                 ref,
@@ -88,7 +89,7 @@ def _updates(answer: Answer) -> list[_Update]:
                 | (CategoryAggregate.last_practised_at < answer.answered_at),
             )
         )
-    day = DailyStat(PK=pk, SK=data.DAY_PREFIX + answer.local_date)
+    day = data.day_ref(answer.user_id, answer.local_date)
     updates.append(
         _Update(
             day,
@@ -103,7 +104,7 @@ def _updates(answer: Answer) -> list[_Update]:
             None,
         )
     )
-    state = QuestionState(PK=pk, SK=QSTATE_PREFIX + answer.question_id)
+    state = practice.question_state_ref(answer.user_id, answer.question_id)
     updates.append(
         _Update(
             state,
@@ -117,15 +118,8 @@ def _updates(answer: Answer) -> list[_Update]:
 
 def apply_answer(answer: Answer) -> bool:
     """Apply one answer exactly once; returns False if it had already been applied."""
-    claim = AppliedRecord(
-        PK=user_pk(answer.user_id), SK=f"APPLIED#{answer.source}", expires_at=clock.epoch() + CLAIM_TTL_SEC
-    )
-    active = ActiveUser(
-        PK=f"ACTIVE#{answer.answered_at[:10]}",
-        SK=user_pk(answer.user_id),
-        user_id=answer.user_id,
-        expires_at=clock.epoch() + 35 * 86400,
-    )
+    claim = data.applied_claim(answer.user_id, answer.source, clock.epoch() + CLAIM_TTL_SEC)
+    active = data.active_marker(answer.user_id, answer.answered_at[:10], clock.epoch() + 35 * 86400)
     updates = _updates(answer)
     latest_allowed = [update.newer is not None for update in updates]
     for _ in range(len(updates) + 1):
@@ -150,7 +144,7 @@ def apply_answer(answer: Answer) -> bool:
 
 def record_last(user_id: str, kind: str, finished_at: str, summary: dict[str, Any]) -> None:
     """Keep the newest finished session of a kind; an older one arriving late changes nothing."""
-    item = LastActivity(PK=user_pk(user_id), SK=f"LAST#{kind}", kind=kind, finished_at=finished_at, summary=summary)
+    item = data.last_activity(user_id, kind, finished_at, summary)
     try:
         item.save(condition=LastActivity.PK.does_not_exist() | (LastActivity.finished_at <= finished_at))
     except PutError as exc:
@@ -182,7 +176,7 @@ def on_practice_session(change: StreamChange) -> list[FollowUp]:
         "answered": answered,
         "correct": correct,
         "incorrect": answered - correct,
-        "score_percent": round(100 * correct / answered, 2) if answered else 0.0,
+        "score_percent": score_percent(answered, correct),
         "categories": list(new.get("category_names") or []),
     }
     record_last(str(new["user_id"]), "practice", str(new["completed_at"]), summary)
@@ -199,9 +193,8 @@ def on_exam_session(change: StreamChange) -> list[FollowUp]:
     results: dict[str, Any] = _json(new.get("results")) or {}
     categories: dict[str, Any] = _json(new.get("categories")) or {}
     answered = [qid for qid, r in results.items() if r["selected"]]
-    per_answer = int(new.get("time_spent_sec") or 0) // max(1, len(answered))
     submitted_at = str(new["submitted_at"])
-    day = local_day(submitted_at, str(new.get("timezone") or "UTC"))
+    day = local_date(submitted_at, str(new.get("timezone") or "UTC")).isoformat()
     for qid in answered:
         category, subcategory, _ = categories[qid]
         apply_answer(
@@ -212,7 +205,7 @@ def on_exam_session(change: StreamChange) -> list[FollowUp]:
                 category=category,
                 subcategory=subcategory,
                 is_correct=bool(results[qid]["is_correct"]),
-                time_spent_sec=per_answer,
+                time_spent_sec=int(results[qid].get("time_spent_sec", 0)),
                 answered_at=submitted_at,
                 local_date=day,
             )
@@ -236,16 +229,13 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def local_day(iso_time: str, timezone: str) -> str:
-    moment = datetime.fromisoformat(iso_time.replace("Z", "+00:00"))
-    return moment.astimezone(ZoneInfo(timezone)).date().isoformat()
-
-
 @consumes("User", "TopicDismissal", "HeartbeatClaim")
 def on_user_facing_change(change: StreamChange) -> list[FollowUp]:
-    """New users get a dashboard at once; dismissals and heartbeats change what it shows."""
-    image = change.new or change.old or {}
-    if change.item_type == "User" and change.event_name != "INSERT":
+    """New users get a dashboard at once; a time-zone change moves its days; dismissals and
+    heartbeats change what it shows."""
+    new, old = change.new or {}, change.old or {}
+    zone_changed = change.event_name == "MODIFY" and new.get("timezone") != old.get("timezone")
+    if change.item_type == "User" and change.event_name != "INSERT" and not zone_changed:
         return []
-    pk = str(image.get("PK", ""))
-    return [_rebuild(pk.removeprefix("USER#"))] if pk.startswith("USER#") else []
+    user_id = data.user_of(str((new or old).get("PK", "")))
+    return [_rebuild(user_id)] if user_id else []

@@ -19,9 +19,38 @@ from chalicelib.analytics.schemas import (
     TrendWeek,
 )
 from chalicelib.core.http import Call, endpoint
+from chalicelib.taxonomy.schemas import CategoryDetail, CategoryOut
 
 bp = Blueprint(__name__)
 TAGS = ("analytics",)
+
+
+# The taxonomy with the learner's progress: served here because the progress is this domain's.
+@endpoint(
+    bp,
+    "/categories",
+    "GET",
+    summary="Categories with my progress",
+    tags=("taxonomy",),
+    auth="optional",
+    response=list[CategoryOut],
+)
+def list_categories(call: Call) -> list[CategoryOut]:
+    return service.categories_with_progress(call.principal)
+
+
+@endpoint(
+    bp,
+    "/categories/{slug}",
+    "GET",
+    summary="A category with its subcategories and my progress",
+    tags=("taxonomy",),
+    auth="optional",
+    response=CategoryDetail,
+    errors=(404,),
+)
+def category_detail(call: Call) -> CategoryDetail:
+    return service.category_with_progress(call.params["slug"], call.principal)
 
 
 @endpoint(

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.core import clock
-from chalicelib.core.db import TableItem
+from chalicelib.core.db import TableItem, cancelled_positions, is_condition_failure, transaction
 
 
 class AuditEvent(TableItem, discriminator="AuditEvent"):
@@ -50,3 +55,50 @@ def events_for_entity(entity_type: str, entity_id: str) -> list[AuditEvent]:
     return list(
         AuditEvent.gsi1.query(f"AUDIT#ENTITY#{entity_type}#{entity_id}", scan_index_forward=False)  # type: ignore[arg-type]
     )
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a staff action did, as the audit trail records it."""
+
+    actor_id: str
+    action: str
+    entity_type: str
+    entity_id: str
+    before: Any = None
+    after: Any = None
+
+
+@contextmanager
+def audited_transaction(
+    change: Change,
+    *,
+    refusals: Mapping[int, Exception] | None = None,
+    otherwise: Exception | None = None,
+) -> Iterator[TransactWrite]:
+    """A transaction whose writes land together with their audit event, or not at all.
+
+    The caller adds its writes to the yielded transaction; the event is added last, so positions
+    in `refusals` are those of the caller's writes. A write refused by its condition raises the
+    exception mapped to its position, else `otherwise`; any other failure propagates."""
+    try:
+        with transaction() as tx:
+            yield tx
+            tx.save(
+                new_event(
+                    actor_id=change.actor_id,
+                    action=change.action,
+                    entity_type=change.entity_type,
+                    entity_id=change.entity_id,
+                    before=change.before,
+                    after=change.after,
+                )
+            )
+    except TransactWriteError as exc:
+        failed = cancelled_positions(exc) if is_condition_failure(exc) else []
+        for position in failed:
+            if refusals and position in refusals:
+                raise refusals[position] from exc
+        if failed and otherwise is not None:
+            raise otherwise from exc
+        raise

@@ -1,102 +1,117 @@
-"""Runtime settings, read once from the environment that `.chalice/config.json` sets per stage."""
+"""Runtime settings: one validated model, read once from the environment that `.chalice/config.json`
+sets per stage. A bad value stops the Lambda at start (cold start), not in the middle of a request.
+
+Every tunable named in the docs is a field here and is read from its upper-case environment
+variable (PROGRESS_MIN_SCORE, SUGGEST_MAX, HEARTBEAT_DAILY_CAP_SEC, ...)."""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from chalicelib.core.errors import ConfigurationError
 
 MIN_SECRET_BYTES = 32
+PositiveInt = Annotated[int, Field(gt=0)]
+Percent = Annotated[float, Field(ge=0, le=100)]
 
 
-def _csv(value: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in value.split(",") if part.strip())
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
 
+    stage: Literal["dev", "staging", "prod", "local", "test"] = "dev"
+    table_name: Annotated[str, Field(min_length=3, max_length=255)] = "openmrcs-dev"
+    aws_region: str = ""
+    aws_default_region: str = "eu-west-2"
+    dynamodb_endpoint_url: str | None = None
 
-@dataclass(frozen=True)
-class Settings:
-    stage: str
-    table_name: str
-    region: str
-    dynamodb_endpoint_url: str | None
-    jwt_issuer: str
-    jwt_audience: str
-    jwt_algorithm: str
-    access_token_ttl_sec: int
-    refresh_token_ttl_sec: int
-    cors_origins: tuple[str, ...]
-    email_backend: str
-    email_sender: str
-    outbox_path: str
-    public_app_url: str
-    argon2_time_cost: int
-    argon2_memory_kib: int
-    allow_local_email_domains: bool = False
-    task_backend: str = "lambda"
+    jwt_issuer: str = "openmrcs"
+    jwt_audience: str = "openmrcs-api"
+    jwt_algorithm: Literal["HS256"] = "HS256"
+    access_token_ttl_sec: PositiveInt = 900
+    refresh_token_ttl_sec: PositiveInt = 7 * 24 * 3600
+    # The signing secret: inline (local stack, tests) or a Secrets Manager id (deployed stages).
+    jwt_secret_inline: SecretStr = Field(SecretStr(""), validation_alias="JWT_SECRET", repr=False)
+    jwt_secret_id: str = ""
+    jwt_secret_max_age_sec: PositiveInt = 300
+
+    cors_allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    email_backend: Literal["outbox", "ses"] = "outbox"
+    email_sender: str = "no-reply@openmrcs.local"
+    outbox_path: str = ".local/outbox.jsonl"
+    public_app_url: str = "http://localhost:3000"
+    argon2_time_cost: PositiveInt = 3
+    argon2_memory_kib: Annotated[int, Field(ge=1024)] = 65536
+    task_backend: Literal["lambda", "thread", "deferred"] = "lambda"
+
     # Dashboard rules (docs/analytics.md): a category is completed with at least N answers at X%;
     # suggestions need enough attempts and a low enough score.
-    progress_min_answered: int = 10
-    progress_min_score: float = 70.0
-    suggest_min_attempts: int = 10
-    suggest_low_score: float = 75.0
-    suggest_max: int = 5
-    heartbeat_daily_cap_sec: int = 16 * 3600
-    login_max_failures: int = 5
-    login_window_sec: int = 15 * 60
-    lockout_sec: int = 15 * 60
-    verify_token_ttl_sec: int = 24 * 3600
-    reset_token_ttl_sec: int = 3600
-    _jwt_secret_env: str = field(default="", repr=False)
-    jwt_secret_id: str = ""
+    progress_min_answered: PositiveInt = 10
+    progress_min_score: Percent = 70.0
+    suggest_min_attempts: PositiveInt = 10
+    suggest_low_score: Percent = 75.0
+    suggest_max: Annotated[int, Field(ge=0, le=25)] = 5
+    heartbeat_daily_cap_sec: Annotated[int, Field(gt=0, le=24 * 3600)] = 16 * 3600
+
+    login_max_failures: PositiveInt = 5
+    login_window_sec: PositiveInt = 15 * 60
+    lockout_sec: PositiveInt = 15 * 60
+    verify_token_ttl_sec: PositiveInt = 24 * 3600
+    reset_token_ttl_sec: PositiveInt = 3600
+
+    @field_validator("cors_allowed_origins", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _a_secret_source(self) -> Settings:
+        if not self.jwt_secret_inline.get_secret_value() and not self.jwt_secret_id:
+            raise ValueError("set JWT_SECRET (local) or JWT_SECRET_ID (deployed stages)")
+        inline = self.jwt_secret_inline.get_secret_value()
+        if inline and len(inline.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"the JWT signing secret must be at least {MIN_SECRET_BYTES} bytes")
+        return self
+
+    @property
+    def region(self) -> str:
+        return self.aws_region or self.aws_default_region
+
+    @property
+    def cors_origins(self) -> tuple[str, ...]:
+        return self.cors_allowed_origins
+
+    @property
+    def allow_local_email_domains(self) -> bool:
+        return self.stage not in ("staging", "prod")
 
     @property
     def jwt_secret(self) -> str:
-        return _load_jwt_secret(self._jwt_secret_env, self.jwt_secret_id)
+        """Read on every use: the Secrets Manager value is cached for `jwt_secret_max_age_sec` by
+        powertools, so a rotated secret is picked up within that time on every container."""
+        inline = self.jwt_secret_inline.get_secret_value()
+        secret = inline or _fetch_secret(self.jwt_secret_id, self.jwt_secret_max_age_sec)
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            raise ConfigurationError(f"the JWT signing secret must be at least {MIN_SECRET_BYTES} bytes")
+        return secret
 
 
-def _load_jwt_secret(inline: str, secret_id: str) -> str:
-    secret = inline or (_fetch_secret(secret_id) if secret_id else "")
-    if len(secret.encode()) < MIN_SECRET_BYTES:
-        raise ConfigurationError(f"the JWT signing secret must be at least {MIN_SECRET_BYTES} bytes")
-    return secret
-
-
-@lru_cache(maxsize=4)
-def _fetch_secret(secret_id: str) -> str:
-    # Deployed stages keep the secret in Secrets Manager; powertools caches it between invocations.
+def _fetch_secret(secret_id: str, max_age_sec: int) -> str:
     from aws_lambda_powertools.utilities.parameters import get_secret
 
-    return str(get_secret(secret_id, max_age=300))
+    return str(get_secret(secret_id, max_age=max_age_sec))
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    env = os.environ
-    return Settings(
-        stage=env.get("STAGE", "dev"),
-        table_name=env.get("TABLE_NAME", "openmrcs-dev"),
-        region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "eu-west-2")),
-        dynamodb_endpoint_url=env.get("DYNAMODB_ENDPOINT_URL") or None,
-        jwt_issuer=env.get("JWT_ISSUER", "openmrcs"),
-        jwt_audience=env.get("JWT_AUDIENCE", "openmrcs-api"),
-        jwt_algorithm=env.get("JWT_ALGORITHM", "HS256"),
-        access_token_ttl_sec=int(env.get("ACCESS_TOKEN_TTL_SEC", "900")),
-        refresh_token_ttl_sec=int(env.get("REFRESH_TOKEN_TTL_SEC", str(7 * 24 * 3600))),
-        cors_origins=_csv(env.get("CORS_ALLOWED_ORIGINS", "")),
-        email_backend=env.get("EMAIL_BACKEND", "outbox"),
-        email_sender=env.get("EMAIL_SENDER", "no-reply@openmrcs.local"),
-        outbox_path=env.get("OUTBOX_PATH", ".local/outbox.jsonl"),
-        public_app_url=env.get("PUBLIC_APP_URL", "http://localhost:3000"),
-        argon2_time_cost=int(env.get("ARGON2_TIME_COST", "3")),
-        argon2_memory_kib=int(env.get("ARGON2_MEMORY_KIB", "65536")),
-        allow_local_email_domains=env.get("STAGE", "dev") not in ("staging", "prod"),
-        task_backend=env.get("TASK_BACKEND", "lambda"),
-        progress_min_answered=int(env.get("PROGRESS_MIN_ANSWERED", "10")),
-        progress_min_score=float(env.get("PROGRESS_MIN_SCORE", "70")),
-        suggest_min_attempts=int(env.get("SUGGEST_MIN_ATTEMPTS", "10")),
-        suggest_low_score=float(env.get("SUGGEST_LOW_SCORE", "75")),
-        _jwt_secret_env=env.get("JWT_SECRET", ""),
-        jwt_secret_id=env.get("JWT_SECRET_ID", ""),
-    )
+    """The settings, validated once per process; a bad environment fails here, at start."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
+        raise ConfigurationError(f"invalid settings: {problems}") from None

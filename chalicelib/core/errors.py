@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -9,6 +10,23 @@ from pydantic import ValidationError
 
 class ConfigurationError(RuntimeError):
     """The deployment is misconfigured; never shown to clients in detail."""
+
+
+class DomainError(Exception):
+    """An outcome a domain's rules refuse (a conflict, a missing thing), said without HTTP.
+
+    Services raise these; the HTTP edge maps `kind` to a status in one table (`core.http`), and
+    jobs catch them by class. The code a client sees is the class name in snake case."""
+
+    kind = "invalid"  # not_found | conflict | invalid | forbidden
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @classmethod
+    def code(cls) -> str:
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
 
 
 class ApiError(Exception):

@@ -18,6 +18,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import (
     ApiError,
+    DomainError,
     Forbidden,
     MalformedRequest,
     MethodNotAllowed,
@@ -170,9 +171,21 @@ def _dispatch(bp: Blueprint, spec: Endpoint, fn: Callable[[Call], Any], params: 
         return json_response(spec.status, spec.dump(result), no_store=spec.no_store or principal is not None)
     except ApiError as exc:
         return error_response(exc)
+    except DomainError as exc:
+        return error_response(from_domain_error(exc))
     except Exception:
         logger.exception("unhandled error", extra={"route": f"{spec.method} {spec.path}"})
         return error_response(ApiError("An unexpected error occurred."), status=500, code="internal_error")
+
+
+# The one table from a domain's refusal to the HTTP status a client sees.
+DOMAIN_STATUS = {"not_found": 404, "conflict": 409, "invalid": 422, "forbidden": 403}
+
+
+def from_domain_error(exc: DomainError) -> ApiError:
+    error = ApiError(exc.message)
+    error.status, error.code = DOMAIN_STATUS[exc.kind], exc.code()
+    return error
 
 
 def _authenticate(spec: Endpoint, request: Request) -> Principal | None:
@@ -197,14 +210,61 @@ def _parse_body(spec: Endpoint, request: Request) -> Any:
         raise PayloadTooLarge(f"The request body exceeds {spec.max_body_bytes} bytes.")
     if not raw.strip():
         raise MalformedRequest("A JSON request body is required.")
+    check_depth(raw)
     try:
-        document = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedRequest("The request body is not valid JSON.") from exc
-    try:
-        return spec.body.model_validate(document)
+        # Strict JSON mode: types must match the schema (no 0 for false, no "5" for 5), while
+        # JSON's own forms (strings for enums, dates) are accepted.
+        return spec.body.model_validate_json(raw, strict=True)
     except ValidationError as exc:
+        if any(error["type"] == "json_invalid" for error in exc.errors()):
+            raise MalformedRequest("The request body is not valid JSON.") from exc
         raise from_validation_error(exc) from exc
+
+
+MAX_JSON_DEPTH = 32
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """Parse a request body; malformed or absurdly nested JSON is the client's error (400)."""
+    check_depth(raw)
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise MalformedRequest("The request body is not valid JSON.") from exc
+
+
+def check_depth(raw: bytes | str) -> None:
+    """Refuse absurdly nested JSON before any parser recurses into it."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes | bytearray) else raw
+    except UnicodeDecodeError as exc:
+        raise MalformedRequest("The request body is not valid UTF-8 JSON.") from exc
+    if _nesting_depth(text) > MAX_JSON_DEPTH:
+        raise MalformedRequest(f"The request body nests deeper than {MAX_JSON_DEPTH} levels.")
+
+
+def _nesting_depth(text: str) -> int:
+    """The deepest bracket nesting outside strings, found in one pass before the parser recurses."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return 0  # cannot be deeper than the number of brackets: skip the scan
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
 def _parse_query(spec: Endpoint, request: Request) -> Any:

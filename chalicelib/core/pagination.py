@@ -9,12 +9,15 @@ import base64
 import hashlib
 import hmac
 import json
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import MalformedRequest
+
+if TYPE_CHECKING:
+    from chalicelib.core.db import TableItem
 
 T = TypeVar("T")
 
@@ -63,3 +66,23 @@ def collect(results: Any, scope: str) -> tuple[list[Any], str | None]:
     """Drain a pynamodb ResultIterator that was built with `limit`; returns (items, next_cursor)."""
     items = list(results)
     return items, encode_cursor(results.last_evaluated_key, scope)
+
+
+M = TypeVar("M", bound="TableItem")
+
+
+def newest_first_page(
+    model: type[M], partition: str, prefix: str, limit: int, cursor: str | None
+) -> tuple[list[M], str | None]:
+    """One page of a partition's items under a sort-key prefix, newest first (ids are time-ordered):
+    one Query of at most `limit` items, whatever the partition's size."""
+    scope = f"newest-first:{model.__name__}:{partition}:{prefix}"
+    results = model.query(
+        partition,
+        model.SK.startswith(prefix),
+        scan_index_forward=False,
+        limit=limit,
+        last_evaluated_key=decode_cursor(cursor, scope),
+    )
+    items, next_cursor = collect(results, scope)
+    return [item for item in items if isinstance(item, model)], next_cursor

@@ -35,7 +35,6 @@ class Principal:
     user_id: str
     role: Role
     session_id: str
-    timezone: str = "UTC"
 
     def has_role(self, *roles: Role) -> bool:
         # Admin holds every staff power; other roles hold exactly their own.
@@ -74,9 +73,8 @@ def _encode(claims: dict[str, Any], ttl_sec: int) -> IssuedToken:
     return IssuedToken(token=token, jti=jti, expires_at=issued + ttl_sec)
 
 
-def issue_access_token(user_id: str, role: str, session_id: str, timezone: str = "UTC") -> IssuedToken:
-    # The learner's time zone rides in the token so per-day reads need no profile lookup.
-    claims = {"sub": user_id, "role": role, "sid": session_id, "typ": "access", "tz": timezone}
+def issue_access_token(user_id: str, role: str, session_id: str) -> IssuedToken:
+    claims = {"sub": user_id, "role": role, "sid": session_id, "typ": "access"}
     return _encode(claims, get_settings().access_token_ttl_sec)
 
 
@@ -119,9 +117,7 @@ def principal_from_header(authorization: str | None) -> Principal | None:
         role = Role(claims["role"])
     except ValueError as exc:
         raise Unauthorized("The token is invalid.") from exc
-    return Principal(
-        user_id=str(claims["sub"]), role=role, session_id=str(claims["sid"]), timezone=str(claims.get("tz") or "UTC")
-    )
+    return Principal(user_id=str(claims["sub"]), role=role, session_id=str(claims["sid"]))
 
 
 @lru_cache(maxsize=1)

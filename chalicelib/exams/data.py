@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
@@ -13,10 +15,22 @@ from pynamodb.attributes import (
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.core.db import TableItem, user_pk
-from chalicelib.core.pagination import collect, decode_cursor
+from chalicelib.core.pagination import newest_first_page
 
 TEMPLATES_PK = "EXAMTPL"
+TEMPLATE_PREFIX = "TPL#"
 SESSION_PREFIX = "EXAM#"
+LIVE_PREFIX = "EXAMLIVE#"
+ANSWER_PREFIX = "Q#"
+STATE_SK = "STATE"
+
+
+def template_sk(template_id: str) -> str:
+    return TEMPLATE_PREFIX + template_id
+
+
+def answer_sk(question_id: str) -> str:
+    return ANSWER_PREFIX + question_id
 
 
 def answers_pk(session_id: str) -> str:
@@ -78,14 +92,72 @@ class ExamState(TableItem, discriminator="ExamState"):
 
 
 def state_key(session_id: str) -> tuple[str, str]:
-    return answers_pk(session_id), "STATE"
+    return answers_pk(session_id), STATE_SK
 
 
 class ExamAnswer(TableItem, discriminator="ExamAnswer"):
     question_id = UnicodeAttribute()
     selected_option_ids = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     flagged = BooleanAttribute(default=False)
+    time_spent_sec = NumberAttribute(default=0)  # the learner's total time on this question so far
     saved_at = UnicodeAttribute()
+
+
+class LiveExam(TableItem, discriminator="LiveExam"):
+    """A learner's exam in progress and its questions, in the learner's partition: practice reads
+    these (one small Query) so it never reveals the answer to a question of a running exam.
+    Written with the session, deleted by the submission; TTL removes a forgotten one."""
+
+    session_id = UnicodeAttribute()
+    question_ids = ListAttribute[str](of=UnicodeAttribute)  # type: ignore[arg-type]
+    accepts_until = UnicodeAttribute()  # the deadline plus the grace period
+
+
+def new_template(template_id: str, **fields: Any) -> ExamTemplate:
+    return ExamTemplate(PK=TEMPLATES_PK, SK=template_sk(template_id), template_id=template_id, **fields)
+
+
+def new_session(user_id: str, session_id: str, **fields: Any) -> ExamSession:
+    pk, sk = session_key(user_id, session_id)
+    session = ExamSession(PK=pk, SK=sk, session_id=session_id, user_id=user_id, **fields)
+    # On the expiry index while in progress; the submission removes these two keys.
+    session.GSI2PK, session.GSI2SK = due_bucket(session.deadline_at), f"{session.deadline_at}#{session_id}"
+    return session
+
+
+def new_state(session_id: str, deadline_at: str) -> ExamState:
+    pk, sk = state_key(session_id)
+    return ExamState(PK=pk, SK=sk, status="in_progress", deadline_at=deadline_at)
+
+
+def state_ref(session_id: str) -> ExamState:
+    pk, sk = state_key(session_id)
+    return ExamState(PK=pk, SK=sk)
+
+
+def answer_ref(session_id: str, question_id: str) -> ExamAnswer:
+    return ExamAnswer(PK=answers_pk(session_id), SK=answer_sk(question_id))
+
+
+def live_exam(user_id: str, session_id: str, question_ids: list[str], accepts_until: str, expires_at: int) -> LiveExam:
+    return LiveExam(
+        PK=user_pk(user_id),
+        SK=LIVE_PREFIX + session_id,
+        session_id=session_id,
+        question_ids=question_ids,
+        accepts_until=accepts_until,
+        expires_at=expires_at,
+    )
+
+
+def live_exam_ref(user_id: str, session_id: str) -> LiveExam:
+    return LiveExam(PK=user_pk(user_id), SK=LIVE_PREFIX + session_id)
+
+
+def questions_in_live_exams(user_id: str, now_iso: str) -> set[str]:
+    """The questions of the learner's exams that still accept answers: one Query, a few items."""
+    found = LiveExam.query(user_pk(user_id), LiveExam.SK.startswith(LIVE_PREFIX), consistent_read=True)
+    return {qid for live in found if live.accepts_until >= now_iso for qid in live.question_ids}
 
 
 def templates() -> list[ExamTemplate]:
@@ -94,7 +166,7 @@ def templates() -> list[ExamTemplate]:
 
 def get_template(template_id: str) -> ExamTemplate | None:
     try:
-        return ExamTemplate.get(TEMPLATES_PK, f"TPL#{template_id}", consistent_read=True)
+        return ExamTemplate.get(TEMPLATES_PK, template_sk(template_id), consistent_read=True)
     except DoesNotExist:
         return None
 
@@ -111,7 +183,7 @@ def get_session(user_id: str, session_id: str, *, consistent: bool = True) -> Ex
 
 
 def answers(session_id: str) -> dict[str, ExamAnswer]:
-    found = ExamAnswer.query(answers_pk(session_id), ExamAnswer.SK.startswith("Q#"), consistent_read=True)
+    found = ExamAnswer.query(answers_pk(session_id), ExamAnswer.SK.startswith(ANSWER_PREFIX), consistent_read=True)
     return {a.question_id: a for a in found}
 
 
@@ -123,15 +195,7 @@ def get_state(session_id: str) -> ExamState | None:
 
 
 def history(user_id: str, limit: int, cursor: str | None) -> tuple[list[ExamSession], str | None]:
-    scope = f"exam-history:{user_id}"
-    results = ExamSession.query(
-        user_pk(user_id),
-        ExamSession.SK.startswith(SESSION_PREFIX),
-        scan_index_forward=False,
-        limit=limit,
-        last_evaluated_key=decode_cursor(cursor, scope),
-    )
-    return collect(results, scope)
+    return newest_first_page(ExamSession, user_pk(user_id), SESSION_PREFIX, limit, cursor)
 
 
 def due(bucket: str, until_iso: str) -> list[ExamSession]:

@@ -11,6 +11,7 @@ from chalicelib.exams import service
 from chalicelib.exams.schemas import (
     AccommodationIn,
     AnswersIn,
+    ExamAttemptsIn,
     HistoryItem,
     Result,
     Review,
@@ -157,6 +158,20 @@ def get_session(call: Call) -> SessionOut:
 )
 def save_answers(call: Call) -> SaveResult:
     return service.save_answers(call.user, call.params["session_id"], call.body)
+
+
+@endpoint(
+    bp,
+    "/exams/sessions/{session_id}/attempts",
+    "POST",
+    summary="Answer one question ({question_id, selected_option_ids, time_spent_sec}) or several ({attempts: [...]})",
+    tags=TAGS,
+    body=ExamAttemptsIn,
+    response=SaveResult,
+    errors=(400, 401, 404, 409, 422),
+)
+def submit_attempts(call: Call) -> SaveResult:
+    return service.save_answers(call.user, call.params["session_id"], call.body.as_answers())
 
 
 @endpoint(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
+from chalicelib.core.schemas import PatchModel
 from chalicelib.questions.schemas import QuestionPublic
 from chalicelib.taxonomy.schemas import Slug
 
@@ -56,9 +57,7 @@ class TemplateIn(BaseModel):
         return self
 
 
-class TemplatePatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TemplatePatch(PatchModel):
     name: Name | None = None
     description: Annotated[str, Field(max_length=2000)] | None = None
     duration_minutes: Annotated[int, Field(ge=1, le=600)] | None = None
@@ -74,11 +73,17 @@ class StartIn(BaseModel):
     template_id: Annotated[str, Field(min_length=1, max_length=64)]
 
 
+QuestionId = Annotated[str, Field(min_length=1, max_length=64)]
+OptionIds = Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=10)]
+TimeSpent = Annotated[int, Field(ge=0, le=24 * 3600, description="Total seconds spent on this question so far.")]
+
+
 class AnswerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question_id: Annotated[str, Field(min_length=1, max_length=64)]
-    selected_option_ids: Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=10)] = []
+    question_id: QuestionId
+    selected_option_ids: OptionIds = []
+    time_spent_sec: TimeSpent | None = None
     flagged: bool | None = None
 
 
@@ -88,9 +93,36 @@ class AnswersIn(BaseModel):
     answers: Annotated[list[AnswerIn], Field(min_length=1, max_length=90)]
 
 
+class ExamAttemptIn(BaseModel):
+    """One answer, as the spec's `POST /exams/sessions/{id}/attempts` sends it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question_id: QuestionId
+    selected_option_ids: OptionIds
+    time_spent_sec: TimeSpent = 0
+
+
+class ExamAttemptBatch(BaseModel):
+    """Several answers at once: `{attempts: [...]}`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    attempts: Annotated[list[ExamAttemptIn], Field(min_length=1, max_length=90)]
+
+
+class ExamAttemptsIn(RootModel[ExamAttemptIn | ExamAttemptBatch]):
+    """A single attempt or a batch; either way the answers are saved until submission."""
+
+    def as_answers(self) -> AnswersIn:
+        attempts = self.root.attempts if isinstance(self.root, ExamAttemptBatch) else [self.root]
+        return AnswersIn(answers=[AnswerIn(**a.model_dump()) for a in attempts])
+
+
 class SavedAnswer(BaseModel):
     question_id: str
     selected_option_ids: list[str]
+    time_spent_sec: int
     flagged: bool
 
 
@@ -140,6 +172,7 @@ class ReviewAttempt(BaseModel):
     selected_option_ids: list[str]
     correct_option_ids: list[str]
     is_correct: bool
+    time_spent_sec: int
     explanation: str
 
 
@@ -151,7 +184,7 @@ class CategoryBreakdown(BaseModel):
 
 
 class Review(BaseModel):
-    id: int | str
+    id: str
     template: dict[str, str]
     score_percent: float
     passed: bool

@@ -10,19 +10,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
 
 from chalicelib.accounts import data as accounts
 from chalicelib.accounts.data import UserItem
-from chalicelib.analytics import snapshot
-from chalicelib.audit.data import new_event
+from chalicelib.audit.data import Change, audited_transaction
 from chalicelib.core import clock
-from chalicelib.core.db import is_condition_failure, transaction, typed, user_pk
-from chalicelib.core.errors import Conflict, NotFound, field_error
+from chalicelib.core.db import is_condition_failure, transaction, typed
+from chalicelib.core.errors import field_error
 from chalicelib.core.pagination import Page
 from chalicelib.core.security import Principal, is_staff
-from chalicelib.exams import data
+from chalicelib.core.timeutil import parse
+from chalicelib.exams import data, rules
 from chalicelib.exams.data import ExamAnswer, ExamSession, ExamState, ExamTemplate
 from chalicelib.exams.schemas import (
+    AnswerIn,
     AnswersIn,
     CategoryBreakdown,
     HistoryItem,
@@ -39,15 +41,13 @@ from chalicelib.exams.schemas import (
 )
 from chalicelib.questions import data as questions
 from chalicelib.questions.data import Question
+from chalicelib.questions.rules import selection_problem
 from chalicelib.questions.schemas import OptionPublic
 from chalicelib.questions.service import correct_option_ids, to_public
+from chalicelib.taxonomy import data as taxonomy_data
+from chalicelib.taxonomy import service as taxonomy
 
-GRACE_SEC = 30  # network latency allowance after the deadline
 SUBMIT_TRIES = 3
-
-
-def _parse(iso_time: str) -> datetime:
-    return datetime.fromisoformat(iso_time.replace("Z", "+00:00"))
 
 
 # --- templates -----------------------------------------------------------------------------------
@@ -88,9 +88,7 @@ def _check_fillable(request: TemplateIn) -> None:
         if missing:
             raise field_error("question_ids", f"Not published questions: {', '.join(missing[:10])}.", "unpublished")
         return
-    from chalicelib.taxonomy import data as taxonomy
-
-    categories, _ = taxonomy.all_nodes()
+    categories, _ = taxonomy_data.all_nodes()
     available = {c.slug: int(c.published_count) for c in categories if c.status == "active"}
     for slug, count in (request.blueprint or {}).items():
         if available.get(slug, 0) < count:
@@ -104,10 +102,8 @@ def _check_fillable(request: TemplateIn) -> None:
 def create_template(actor: Principal, request: TemplateIn) -> TemplateOut:
     _check_fillable(request)
     template_id = clock.new_id()
-    template = ExamTemplate(
-        PK=data.TEMPLATES_PK,
-        SK=f"TPL#{template_id}",
-        template_id=template_id,
+    template = data.new_template(
+        template_id,
         name=request.name,
         paper=request.paper,
         duration_minutes=request.duration_minutes,
@@ -120,47 +116,33 @@ def create_template(actor: Principal, request: TemplateIn) -> TemplateOut:
         shuffle_options=request.shuffle_options,
     )
     out = template_out(template, staff=True)
-    event = new_event(
-        actor_id=actor.user_id,
-        action="exam_template.created",
-        entity_type="exam_template",
-        entity_id=template_id,
-        after=out.model_dump(mode="json"),
+    change = Change(
+        actor.user_id, "exam_template.created", "exam_template", template_id, after=out.model_dump(mode="json")
     )
-    with transaction() as tx:
+    with audited_transaction(change) as tx:
         tx.save(template)
-        tx.save(event)
     return out
 
 
 def _template(template_id: str) -> ExamTemplate:
     template = data.get_template(template_id)
     if template is None:
-        raise NotFound("No such exam template.")
+        raise rules.ExamNotFound("No such exam template.")
     return template
 
 
 def update_template(actor: Principal, template_id: str, patch: TemplatePatch) -> TemplateOut:
     template = _template(template_id)
     before = template_out(template, staff=True).model_dump(mode="json")
-    changes = patch.model_dump(exclude_none=True)
-    actions = [getattr(ExamTemplate, name).set(value) for name, value in changes.items()]
-    event = new_event(
-        actor_id=actor.user_id,
-        action="exam_template.updated",
-        entity_type="exam_template",
-        entity_id=template_id,
-        before=before,
-        after={**before, **changes},
+    changes = {name: value for name, value in patch.changes().items() if before.get(name) != value}
+    if not changes:
+        return template_out(template, staff=True)  # nothing changes: no write, no audit event
+    change = Change(
+        actor.user_id, "exam_template.updated", "exam_template", template_id, before=before, after={**before, **changes}
     )
-    try:
-        with transaction() as tx:
-            tx.update(template, actions=actions)  # version-checked
-            tx.save(event)
-    except TransactWriteError as exc:
-        if is_condition_failure(exc):
-            raise Conflict("The template changed meanwhile; reload and retry.") from exc
-        raise
+    changed = rules.TemplateChanged("The template changed meanwhile; reload and retry.")
+    with audited_transaction(change, otherwise=changed) as tx:
+        tx.update(template, actions=[getattr(ExamTemplate, n).set(v) for n, v in changes.items()])  # version-checked
     for name, value in changes.items():
         setattr(template, name, value)
     return template_out(template, staff=True)
@@ -168,40 +150,29 @@ def update_template(actor: Principal, template_id: str, patch: TemplatePatch) ->
 
 def delete_template(actor: Principal, template_id: str) -> None:
     template = _template(template_id)
+    in_use = rules.TemplateInUse("This template has been sat; retire it instead of deleting it.")
     if int(template.session_count):
-        raise Conflict("This template has been sat; retire it instead of deleting it.")
-    event = new_event(
-        actor_id=actor.user_id,
-        action="exam_template.deleted",
-        entity_type="exam_template",
-        entity_id=template_id,
-        before=template_out(template, staff=True).model_dump(mode="json"),
-    )
-    try:
-        with transaction() as tx:
-            tx.delete(template, condition=ExamTemplate.session_count == 0)
-            tx.save(event)
-    except TransactWriteError as exc:
-        if is_condition_failure(exc):
-            raise Conflict("This template has been sat; retire it instead of deleting it.") from exc
-        raise
+        raise in_use
+    before = template_out(template, staff=True).model_dump(mode="json")
+    change = Change(actor.user_id, "exam_template.deleted", "exam_template", template_id, before=before)
+    with audited_transaction(change, otherwise=in_use) as tx:
+        tx.delete(template, condition=ExamTemplate.session_count == 0)
 
 
 def set_extra_time(actor: Principal, user_id: str, percent: int) -> int:
     user = accounts.get_user(user_id)
     if user is None:
-        raise NotFound("No such user.")
-    event = new_event(
-        actor_id=actor.user_id,
-        action="user.extra_time_changed",
-        entity_type="user",
-        entity_id=user_id,
+        raise rules.UserNotFound("No such user.")
+    change = Change(
+        actor.user_id,
+        "user.extra_time_changed",
+        "user",
+        user_id,
         before={"extra_time_percent": int(user.extra_time_percent)},
         after={"extra_time_percent": percent},
     )
-    with transaction() as tx:
-        tx.update(user, actions=[UserItem.extra_time_percent.set(percent)])
-        tx.save(event)
+    with audited_transaction(change, otherwise=rules.UserChanged("The account changed meanwhile; retry.")) as tx:
+        tx.update(user, actions=[UserItem.extra_time_percent.set(percent)])  # version-checked
     return percent
 
 
@@ -213,16 +184,13 @@ def _draw(template: ExamTemplate, rng: random.Random) -> list[Question]:
         found = questions.get_questions(list(template.question_ids))  # BatchGetItem: 100 keys per call
         drawn = [found[qid] for qid in template.question_ids if qid in found and found[qid].status == "published"]
         if len(drawn) < int(template.total_questions):
-            raise Conflict("Some questions of this paper were withdrawn; an examiner must update it.")
+            raise rules.PaperNotFillable("Some questions of this paper were withdrawn; an examiner must update it.")
     else:
         drawn = []
         for slug, count in sorted(dict(template.blueprint or {}).items()):  # one Query per category
-            pool = sorted(
-                (q for q in Question.gsi1.query(f"QBANK#published#{slug}") if isinstance(q, Question)),
-                key=lambda q: q.question_id,
-            )
+            pool = questions.published(slug)
             if len(pool) < int(count):
-                raise Conflict(f"Not enough published questions in {slug} for this blueprint.")
+                raise rules.PaperNotFillable(f"Not enough published questions in {slug} for this blueprint.")
             drawn += rng.sample(pool, int(count))
     if template.shuffle_questions:
         rng.shuffle(drawn)
@@ -232,7 +200,7 @@ def _draw(template: ExamTemplate, rng: random.Random) -> list[Question]:
 def start_session(principal: Principal, template_id: str) -> SessionOut:
     template = data.get_template(template_id)
     if template is None or template.status != "active":
-        raise NotFound("No such active exam template.")
+        raise rules.ExamNotFound("No such active exam template.")
     user = accounts.get_user(principal.user_id)
     rng = random.Random(secrets.randbits(64))  # noqa: S311 (fairness, not secrecy)
     drawn = _draw(template, rng)
@@ -243,14 +211,11 @@ def start_session(principal: Principal, template_id: str) -> SessionOut:
             rng.shuffle(option_ids)
         orders[question.question_id] = option_ids
     now = clock.now()
-    extra = int(user.extra_time_percent) if user else 0
-    deadline = now + timedelta(minutes=int(template.duration_minutes) * (100 + extra) / 100)
+    deadline = rules.deadline(now, int(template.duration_minutes), int(user.extra_time_percent) if user else 0)
     session_id = clock.new_id()
-    session = ExamSession(
-        PK=user_pk(principal.user_id),
-        SK=data.SESSION_PREFIX + session_id,
-        session_id=session_id,
-        user_id=principal.user_id,
+    session = data.new_session(
+        principal.user_id,
+        session_id,
         template_id=template.template_id,
         template_name=template.name,
         pass_mark_percent=template.pass_mark_percent,
@@ -262,11 +227,18 @@ def start_session(principal: Principal, template_id: str) -> SessionOut:
         deadline_at=clock.iso(deadline),
         status="in_progress",
     )
-    session.GSI2PK, session.GSI2SK = data.due_bucket(session.deadline_at), f"{session.deadline_at}#{session_id}"
-    state = ExamState(PK=data.answers_pk(session_id), SK="STATE", status="in_progress", deadline_at=session.deadline_at)
+    accepts_until = deadline + timedelta(seconds=rules.GRACE_SEC)
+    live = data.live_exam(
+        principal.user_id,
+        session_id,
+        session.question_ids,
+        clock.iso(accepts_until),
+        expires_at=int(accepts_until.timestamp()) + 86400,
+    )
     with transaction() as tx:
         tx.save(session, condition=ExamSession.PK.does_not_exist())
-        tx.save(state)
+        tx.save(data.new_state(session_id, session.deadline_at))
+        tx.save(live)
         tx.update(template, actions=[ExamTemplate.session_count.add(1)], add_version_condition=False)
     return _session_out(session, {}, drawn)
 
@@ -277,23 +249,23 @@ def _public(question: Question, order: list[str]) -> Any:
     return view.model_copy(update={"options": [OptionPublic(id=i, text=by_id[i].text) for i in order if i in by_id]})
 
 
-def _remaining(session: ExamSession) -> int:
-    return max(0, int((_parse(session.deadline_at) - clock.now()).total_seconds()))
-
-
 def _session_out(session: ExamSession, saved: dict[str, ExamAnswer], items: list[Question]) -> SessionOut:
     by_id = {q.question_id: q for q in items}
+    in_progress = session.status == "in_progress"
     return SessionOut(
         id=session.session_id,
         template={"id": session.template_id, "name": session.template_name},
         status=session.status,
         started_at=session.started_at,
         deadline_at=session.deadline_at,
-        remaining_sec=_remaining(session) if session.status == "in_progress" else 0,
+        remaining_sec=rules.remaining_sec(clock.now(), parse(session.deadline_at)) if in_progress else 0,
         questions=[_public(by_id[qid], session.option_orders[qid]) for qid in session.question_ids if qid in by_id],
         answers=[
             SavedAnswer(
-                question_id=a.question_id, selected_option_ids=list(a.selected_option_ids), flagged=bool(a.flagged)
+                question_id=a.question_id,
+                selected_option_ids=list(a.selected_option_ids),
+                time_spent_sec=int(a.time_spent_sec or 0),
+                flagged=bool(a.flagged),
             )
             for a in saved.values()
         ],
@@ -302,64 +274,74 @@ def _session_out(session: ExamSession, saved: dict[str, ExamAnswer], items: list
 
 # --- during the exam -----------------------------------------------------------------------------
 
-
-def _past_deadline(session: ExamSession) -> bool:
-    return clock.now() > _parse(session.deadline_at) + timedelta(seconds=GRACE_SEC)
+Bank = dict[str, Question]
 
 
-def _load(principal: Principal, session_id: str, *, consistent: bool = True) -> ExamSession:
-    """The learner's own session, submitted first if its time ran out while nobody was looking."""
+def _overdue(session: ExamSession) -> bool:
+    return session.status == "in_progress" and not rules.accepts_answers(clock.now(), parse(session.deadline_at))
+
+
+def _load(principal: Principal, session_id: str, *, consistent: bool = True) -> tuple[ExamSession, Bank | None]:
+    """The learner's own session, submitted first if its time ran out while nobody was looking.
+    Returns the questions too when that submission had to read them, so callers read them once."""
     session = data.get_session(principal.user_id, session_id, consistent=consistent)
     if session is None:
-        raise NotFound("No such exam session.")
-    if session.status == "in_progress" and _past_deadline(session):
-        with contextlib.suppress(Conflict):  # a concurrent request submitted it first
-            _submit(session, by="deadline")
-        session = data.get_session(principal.user_id, session_id) or session
-    return session
+        raise rules.ExamNotFound("No such exam session.")
+    if not _overdue(session):
+        return session, None
+    bank = questions.get_questions(list(session.question_ids))
+    with contextlib.suppress(rules.AlreadySubmitted):  # a concurrent request submitted it first
+        _submit(session, by="deadline", bank=bank)
+    return data.get_session(principal.user_id, session_id) or session, bank
 
 
 def get_session(principal: Principal, session_id: str) -> SessionOut:
-    session = _load(principal, session_id)
+    session, bank = _load(principal, session_id)
     saved = data.answers(session_id)
-    found = questions.get_questions(list(session.question_ids))
+    found = bank if bank is not None else questions.get_questions(list(session.question_ids))
     return _session_out(session, saved, list(found.values()))
 
 
 def save_answers(principal: Principal, session_id: str, request: AnswersIn) -> SaveResult:
     # The session's content never changes after start, so an eventually consistent read validates
     # the answers; the status and deadline are checked atomically on the small state item.
-    session = _load(principal, session_id, consistent=False)
+    session, _ = _load(principal, session_id, consistent=False)
     if session.status != "in_progress":
-        raise Conflict("This exam has been submitted; answers can no longer change.")
+        raise rules.AlreadySubmitted("This exam has been submitted; answers can no longer change.")
     seen: set[str] = set()
     for index, answer in enumerate(request.answers):
         _check_answer(session, answer.question_id, answer.selected_option_ids, f"answers.{index}", seen)
-    cutoff = clock.iso(clock.now() - timedelta(seconds=GRACE_SEC))
-    now = clock.iso(clock.now())
+    now = clock.now()
+    cutoff = clock.iso(now - timedelta(seconds=rules.GRACE_SEC))
     try:
         with transaction() as tx:
             # Bumping the version makes a submit that read older answers retry instead of missing these.
             tx.update(
-                ExamState(PK=data.answers_pk(session_id), SK="STATE"),
+                data.state_ref(session_id),
                 actions=[ExamState.answers_version.add(1)],
                 condition=(ExamState.status == "in_progress") & (ExamState.deadline_at >= cutoff),
             )
             for answer in request.answers:
-                actions = [
-                    typed(ExamAnswer),
-                    ExamAnswer.question_id.set(answer.question_id),
-                    ExamAnswer.saved_at.set(now),
-                    ExamAnswer.selected_option_ids.set(answer.selected_option_ids),
-                ]
-                if answer.flagged is not None:
-                    actions.append(ExamAnswer.flagged.set(answer.flagged))
-                tx.update(ExamAnswer(PK=data.answers_pk(session_id), SK=f"Q#{answer.question_id}"), actions=actions)
+                tx.update(data.answer_ref(session_id, answer.question_id), actions=_answer_actions(answer, now))
     except TransactWriteError as exc:
         if is_condition_failure(exc):
-            raise Conflict("Time is up or the exam was submitted; answers can no longer change.") from exc
+            raise rules.TimeUp("Time is up or the exam was submitted; answers can no longer change.") from exc
         raise
-    return SaveResult(saved=len(request.answers), remaining_sec=_remaining(session))
+    return SaveResult(saved=len(request.answers), remaining_sec=rules.remaining_sec(now, parse(session.deadline_at)))
+
+
+def _answer_actions(answer: AnswerIn, now: datetime) -> list[Action]:
+    actions = [
+        typed(ExamAnswer),
+        ExamAnswer.question_id.set(answer.question_id),
+        ExamAnswer.saved_at.set(clock.iso(now)),
+        ExamAnswer.selected_option_ids.set(answer.selected_option_ids),
+    ]
+    if answer.time_spent_sec is not None:
+        actions.append(ExamAnswer.time_spent_sec.set(answer.time_spent_sec))
+    if answer.flagged is not None:
+        actions.append(ExamAnswer.flagged.set(answer.flagged))
+    return actions
 
 
 def _check_answer(session: ExamSession, question_id: str, selected: list[str], field: str, seen: set[str]) -> None:
@@ -368,56 +350,44 @@ def _check_answer(session: ExamSession, question_id: str, selected: list[str], f
     if question_id in seen:
         raise field_error(f"{field}.question_id", "Each question may appear once per save.", "duplicate")
     seen.add(question_id)
-    valid = set(session.option_orders[question_id])
-    if any(option not in valid for option in selected) or len(set(selected)) != len(selected):
-        raise field_error(f"{field}.selected_option_ids", "Not options of this question.", "unknown_option")
-    if session.categories[question_id][2] == "single" and len(selected) > 1:
-        raise field_error(f"{field}.selected_option_ids", "A single best answer takes one option.", "too_many")
+    problem = selection_problem(session.option_orders[question_id], session.categories[question_id][2], selected)
+    if problem is not None:
+        raise field_error(f"{field}.selected_option_ids", problem.message, problem.kind)
 
 
 # --- submission ----------------------------------------------------------------------------------
 
 
 def submit(principal: Principal, session_id: str) -> Result:
-    session = _load(principal, session_id)
+    session, bank = _load(principal, session_id)
     if session.status != "in_progress":
-        raise Conflict("This exam was already submitted.")
-    return _submit(session, by="learner")
+        raise rules.AlreadySubmitted("This exam was already submitted.")
+    return _submit(session, by="learner", bank=bank)
 
 
-def _score(session: ExamSession) -> dict[str, Any]:
+def _score(session: ExamSession, bank: Bank) -> rules.ExamScore:
     saved = data.answers(session.session_id)
-    found = questions.get_questions(list(session.question_ids))
-    results: dict[str, dict[str, Any]] = {}
-    for qid in session.question_ids:
-        selected = list(saved[qid].selected_option_ids) if qid in saved else []
-        correct = correct_option_ids(found[qid]) if qid in found else []
-        results[qid] = {
-            "selected": selected,
-            "correct": correct,
-            "is_correct": bool(selected) and set(selected) == set(correct),  # unanswered counts as wrong
-        }
-    total = len(session.question_ids)
-    right = sum(bool(r["is_correct"]) for r in results.values())
-    return {
-        "results": results,
-        "correct": right,
-        "answered": sum(bool(r["selected"]) for r in results.values()),
-        "score_percent": round(100 * right / total, 2) if total else 0.0,
-    }
+    return rules.score_exam(
+        session.question_ids,
+        selected={qid: list(a.selected_option_ids) for qid, a in saved.items()},
+        answer_key={qid: correct_option_ids(q) for qid, q in bank.items()},
+        times={qid: int(a.time_spent_sec or 0) for qid, a in saved.items()},
+    )
 
 
-def _submit(session: ExamSession, *, by: str) -> Result:
+def _submit(session: ExamSession, *, by: str, bank: Bank | None = None) -> Result:
     """Lock the session exactly once; retried if answers were saved while it was being scored."""
+    bank = bank if bank is not None else questions.get_questions(list(session.question_ids))
+    started, deadline_at = parse(session.started_at), parse(session.deadline_at)
     for _ in range(SUBMIT_TRIES):
         state = data.get_state(session.session_id)
         if state is None or state.status != "in_progress":
-            raise Conflict("This exam was already submitted.")
-        scored = _score(session)
-        allowed = (_parse(session.deadline_at) - _parse(session.started_at)).total_seconds()
-        spent = int(min(allowed, (clock.now() - _parse(session.started_at)).total_seconds()))
-        passed = scored["score_percent"] >= float(session.pass_mark_percent)
-        submitted_at = clock.iso(clock.now())
+            raise rules.AlreadySubmitted("This exam was already submitted.")
+        scored = _score(session, bank)
+        now = clock.now()
+        spent = rules.time_spent_sec([r.time_spent_sec for r in scored.results.values()], started, deadline_at, now)
+        passed = scored.passed(float(session.pass_mark_percent))
+        submitted_at = clock.iso(now)
         try:
             with transaction() as tx:
                 # The lock: only one submission finds the state in progress at the version it scored.
@@ -434,28 +404,25 @@ def _submit(session: ExamSession, *, by: str) -> Result:
                         ExamSession.submitted_at.set(submitted_at),
                         ExamSession.submitted_by.set(by),
                         ExamSession.time_spent_sec.set(spent),
-                        ExamSession.score_percent.set(scored["score_percent"]),
-                        ExamSession.correct.set(scored["correct"]),
-                        ExamSession.answered.set(scored["answered"]),
+                        ExamSession.score_percent.set(scored.score_percent),
+                        ExamSession.correct.set(scored.correct),
+                        ExamSession.answered.set(scored.answered),
                         ExamSession.passed.set(passed),
-                        ExamSession.results.set(scored["results"]),
+                        ExamSession.results.set({qid: r.as_dict() for qid, r in scored.results.items()}),
                         ExamSession.GSI2PK.remove(),
                         ExamSession.GSI2SK.remove(),  # off the expiry index
                     ],
                 )
+                tx.delete(data.live_exam_ref(session.user_id, session.session_id))  # practice may show these again
         except TransactWriteError as exc:
             if not is_condition_failure(exc):
                 raise
             continue  # submitted meanwhile (the next read says so) or answers changed: score again
         session.status, session.submitted_at, session.submitted_by = "submitted", submitted_at, by
-        session.time_spent_sec, session.score_percent, session.correct = (
-            spent,
-            scored["score_percent"],
-            scored["correct"],
-        )
-        session.answered, session.passed = scored["answered"], passed
+        session.time_spent_sec, session.score_percent = spent, scored.score_percent
+        session.correct, session.answered, session.passed = scored.correct, scored.answered, passed
         return result_of(session)
-    raise Conflict("Answers kept changing during submission; try again.")
+    raise rules.AnswersKeptChanging("Answers kept changing during submission; try again.")
 
 
 def result_of(session: ExamSession) -> Result:
@@ -488,53 +455,56 @@ def history(principal: Principal, limit: int, cursor: str | None) -> Page[Histor
                 submitted_at=s.submitted_at,
             )
             for s in sessions
-            if isinstance(s, ExamSession)
         ],
         next_cursor=next_cursor,
     )
 
 
 def review(principal: Principal, session_id: str) -> Review:
-    session = _load(principal, session_id)
+    session, bank = _load(principal, session_id)
     if session.status != "submitted" or not session.results:
-        raise Conflict("The review opens after the exam is submitted.")
-    found = questions.get_questions(list(session.question_ids))
-    names = {c.slug: c.name for c in snapshot.active_categories()}
-    attempts: list[ReviewAttempt] = []
-    per_category: dict[str, tuple[int, int]] = {}
-    for qid in session.question_ids:
-        result = session.results[qid]
-        category = session.categories[qid][0]
-        attempts.append(
-            ReviewAttempt(
-                question_id=qid,
-                category=category,
-                selected_option_ids=result["selected"],
-                correct_option_ids=result["correct"],
-                is_correct=result["is_correct"],
-                explanation=found[qid].explanation if qid in found else "",
-            )
+        raise rules.ReviewNotOpen("The review opens after the exam is submitted.")
+    found = bank if bank is not None else questions.get_questions(list(session.question_ids))
+    names = taxonomy.category_names()
+    results = session.results
+    category_of = {qid: session.categories[qid][0] for qid in session.question_ids}
+    attempts = [
+        ReviewAttempt(
+            question_id=qid,
+            category=category_of[qid],
+            selected_option_ids=results[qid]["selected"],
+            correct_option_ids=results[qid]["correct"],
+            is_correct=results[qid]["is_correct"],
+            time_spent_sec=int(results[qid].get("time_spent_sec", 0)),
+            explanation=found[qid].explanation if qid in found else "",
         )
-        total, right = per_category.get(category, (0, 0))
-        per_category[category] = (total + 1, right + int(result["is_correct"]))
-    breakdown = [
-        CategoryBreakdown(category=names.get(c, c), total=t, correct=r, score_percent=round(100 * r / t, 2))
-        for c, (t, r) in sorted(per_category.items())
+        for qid in session.question_ids
     ]
+    breakdown = rules.category_breakdown(
+        session.question_ids, category_of, {qid: bool(results[qid]["is_correct"]) for qid in session.question_ids}
+    )
     return Review(
         id=session.session_id,
         template={"name": session.template_name},
         score_percent=float(session.score_percent or 0),
         passed=bool(session.passed),
         attempts=attempts,
-        categories=breakdown,
+        categories=[
+            CategoryBreakdown(
+                category=names.get(c.category, c.category),
+                total=c.total,
+                correct=c.correct,
+                score_percent=c.score_percent,
+            )
+            for c in breakdown
+        ],
     )
 
 
 def expire_due_sessions(hours_back: int = 24) -> int:
     """Submit every session whose deadline (plus grace) has passed: Queries the hourly due buckets."""
     now = clock.now()
-    cutoff = clock.iso(now - timedelta(seconds=GRACE_SEC))
+    cutoff = clock.iso(now - timedelta(seconds=rules.GRACE_SEC))
     submitted = 0
     for offset in range(hours_back, -1, -1):
         bucket = data.due_bucket(clock.iso(now - timedelta(hours=offset)))
@@ -542,6 +512,6 @@ def expire_due_sessions(hours_back: int = 24) -> int:
             try:
                 _submit(session, by="deadline")
                 submitted += 1
-            except Conflict:
+            except rules.AlreadySubmitted:
                 continue
     return submitted

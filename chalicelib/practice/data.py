@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.core.db import TableItem, user_pk
-from chalicelib.core.pagination import collect, decode_cursor
+from chalicelib.core.pagination import newest_first_page
 
 SESSION_PREFIX = "PRACTICE#"
 QSTATE_PREFIX = "QSTATE#"
+ANSWER_PREFIX = "Q#"
 
 
 def answers_pk(session_id: str) -> str:
     return f"PRACTICE#{session_id}"
+
+
+def answer_sk(question_id: str) -> str:
+    return ANSWER_PREFIX + question_id
 
 
 class PracticeSession(TableItem, discriminator="PracticeSession"):
@@ -67,6 +74,22 @@ def session_key(user_id: str, session_id: str) -> tuple[str, str]:
     return user_pk(user_id), SESSION_PREFIX + session_id
 
 
+def new_session(user_id: str, session_id: str, **fields: Any) -> PracticeSession:
+    pk, sk = session_key(user_id, session_id)
+    return PracticeSession(PK=pk, SK=sk, session_id=session_id, user_id=user_id, **fields)
+
+
+def new_answer(session_id: str, question_id: str, **fields: Any) -> PracticeAnswer:
+    return PracticeAnswer(
+        PK=answers_pk(session_id), SK=answer_sk(question_id), session_id=session_id, question_id=question_id, **fields
+    )
+
+
+def question_state_ref(user_id: str, question_id: str) -> QuestionState:
+    """A keys-only handle for updates of a learner's state for one question."""
+    return QuestionState(PK=user_pk(user_id), SK=QSTATE_PREFIX + question_id)
+
+
 def get_session(user_id: str, session_id: str) -> PracticeSession | None:
     try:
         return PracticeSession.get(*session_key(user_id, session_id), consistent_read=True)
@@ -83,12 +106,4 @@ def question_states(user_id: str) -> list[QuestionState]:
 
 
 def history(user_id: str, limit: int, cursor: str | None) -> tuple[list[PracticeSession], str | None]:
-    scope = f"practice-history:{user_id}"
-    results = PracticeSession.query(
-        user_pk(user_id),
-        PracticeSession.SK.startswith(SESSION_PREFIX),
-        scan_index_forward=False,
-        limit=limit,
-        last_evaluated_key=decode_cursor(cursor, scope),
-    )
-    return collect(results, scope)
+    return newest_first_page(PracticeSession, user_pk(user_id), SESSION_PREFIX, limit, cursor)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import random
 import secrets
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.accounts import data as accounts
 from chalicelib.core import clock
-from chalicelib.core.db import TableItem, cancelled_positions, is_condition_failure, transaction, typed, user_pk
+from chalicelib.core.db import TableItem, cancelled_positions, is_condition_failure, transaction, typed
 from chalicelib.core.errors import Conflict, NotFound, Unprocessable, field_error
 from chalicelib.core.pagination import Page
 from chalicelib.core.security import Principal
+from chalicelib.core.timeutil import local_date
+from chalicelib.exams import data as exams
 from chalicelib.practice import data
 from chalicelib.practice.data import PracticeAnswer, PracticeSession, QuestionState
 from chalicelib.practice.schemas import (
@@ -29,13 +29,9 @@ from chalicelib.practice.schemas import (
 )
 from chalicelib.questions import data as questions
 from chalicelib.questions.data import Question
+from chalicelib.questions.rules import is_correct, score_percent, selection_problem
 from chalicelib.questions.service import correct_option_ids, to_public
 from chalicelib.taxonomy import data as taxonomy
-
-
-def local_date(moment: datetime, timezone: str) -> str:
-    return moment.astimezone(ZoneInfo(timezone)).date().isoformat()
-
 
 # --- starting a session --------------------------------------------------------------------------
 
@@ -66,15 +62,8 @@ def _targets(request: SessionCreate) -> tuple[list[tuple[str, str | None]], list
 
 def _candidates(pairs: list[tuple[str, str | None]]) -> dict[str, Question]:
     if not pairs:
-        found = Question.gsi2.query("QBANK#published")
-        return {q.question_id: q for q in found if isinstance(q, Question)}
-    pool: dict[str, Question] = {}
-    for category, subcategory in pairs:
-        condition = Question.GSI1SK.startswith(f"{subcategory}#") if subcategory else None
-        for question in Question.gsi1.query(f"QBANK#published#{category}", condition):
-            if isinstance(question, Question):
-                pool[question.question_id] = question
-    return pool
+        return {q.question_id: q for q in questions.published()}
+    return {q.question_id: q for category, sub in pairs for q in questions.published(category, sub)}
 
 
 def _apply_pool(pool_name: str, candidates: dict[str, Question], user_id: str) -> list[str]:
@@ -97,7 +86,9 @@ def create_session(principal: Principal, request: SessionCreate) -> SessionOut:
     user = accounts.get_user(principal.user_id)
     pairs, names = _targets(request)
     candidates = _candidates(pairs)
-    eligible = _apply_pool(request.pool, candidates, principal.user_id)
+    # A question of a running exam is never drawn: practice would reveal its answer.
+    hidden = exams.questions_in_live_exams(principal.user_id, clock.iso(clock.now()))
+    eligible = [qid for qid in _apply_pool(request.pool, candidates, principal.user_id) if qid not in hidden]
     if not eligible:
         raise Unprocessable(
             "No published questions match these categories and this pool; widen the selection.",
@@ -106,11 +97,9 @@ def create_session(principal: Principal, request: SessionCreate) -> SessionOut:
     seed = secrets.randbits(48)
     chosen = random.Random(seed).sample(eligible, min(request.question_count, len(eligible)))  # noqa: S311
     session_id = clock.new_id()
-    session = PracticeSession(
-        PK=user_pk(principal.user_id),
-        SK=data.SESSION_PREFIX + session_id,
-        session_id=session_id,
-        user_id=principal.user_id,
+    session = data.new_session(
+        principal.user_id,
+        session_id,
         categories=request.categories,
         subcategories=request.subcategories,
         pool=request.pool,
@@ -132,7 +121,7 @@ def create_session(principal: Principal, request: SessionCreate) -> SessionOut:
 
 def _session_and_question(user_id: str, session_id: str, question_id: str) -> tuple[PracticeSession, Question]:
     """Both in one BatchGetItem; another user's session is simply not found."""
-    keys = [data.session_key(user_id, session_id), (questions.question_pk(question_id), questions.CURRENT_SK)]
+    keys = [data.session_key(user_id, session_id), questions.question_key(question_id)]
     found = {type(item): item for item in TableItem.batch_get(keys, consistent_read=True)}
     session, question = found.get(PracticeSession), found.get(Question)
     if not isinstance(session, PracticeSession):
@@ -145,39 +134,32 @@ def _session_and_question(user_id: str, session_id: str, question_id: str) -> tu
 
 
 def _check_selection(question: Question, selected: list[str]) -> None:
-    valid = {option.id for option in question.options}
-    if len(set(selected)) != len(selected):
-        raise field_error("selected_option_ids", "Each option may be selected once.", "duplicate_option")
-    unknown = [option_id for option_id in selected if option_id not in valid]
-    if unknown:
-        raise field_error(
-            "selected_option_ids", f"Not options of this question: {', '.join(unknown)}.", "unknown_option"
-        )
-    if question.question_type == "single" and len(selected) > 1:
-        raise field_error("selected_option_ids", "A single best answer question takes exactly one option.", "too_many")
+    problem = selection_problem({o.id for o in question.options}, question.question_type, selected)
+    if problem is not None:
+        raise field_error("selected_option_ids", problem.message, problem.kind)
 
 
 def submit_attempt(principal: Principal, session_id: str, request: AttemptIn) -> AttemptResult:
     session, question = _session_and_question(principal.user_id, session_id, request.question_id)
     _check_selection(question, request.selected_option_ids)
-    correct_ids = correct_option_ids(question)
-    is_correct = set(request.selected_option_ids) == set(correct_ids)
     now = clock.now()
-    answer = PracticeAnswer(
-        PK=data.answers_pk(session_id),
-        SK=f"Q#{question.question_id}",
-        session_id=session_id,
+    if question.question_id in exams.questions_in_live_exams(principal.user_id, clock.iso(now)):
+        raise Conflict("This question is part of your exam in progress; answer it there first.")
+    correct_ids = correct_option_ids(question)
+    correct = is_correct(request.selected_option_ids, correct_ids)
+    answer = data.new_answer(
+        session_id,
+        question.question_id,
         user_id=principal.user_id,
-        question_id=question.question_id,
         question_version=int(question.version or 1),
         category=question.category,
         subcategory=question.subcategory,
         selected_option_ids=request.selected_option_ids,
         correct_option_ids=correct_ids,
-        is_correct=is_correct,
+        is_correct=correct,
         time_spent_sec=request.time_spent_sec,
         answered_at=clock.iso(now),
-        local_date=local_date(now, session.timezone),
+        local_date=local_date(now, session.timezone).isoformat(),
     )
     try:
         with transaction() as tx:  # the answer and the session's progress land together or not at all
@@ -186,7 +168,7 @@ def submit_attempt(principal: Principal, session_id: str, request: AttemptIn) ->
                 session,
                 actions=[
                     PracticeSession.answered.add(1),
-                    PracticeSession.correct.add(int(is_correct)),
+                    PracticeSession.correct.add(int(correct)),
                     PracticeSession.time_spent_sec.add(request.time_spent_sec),
                 ],
                 condition=PracticeSession.status == "active",
@@ -199,7 +181,7 @@ def submit_attempt(principal: Principal, session_id: str, request: AttemptIn) ->
             raise Conflict("This session is completed; start a new one.") from exc
         raise
     explanation = question.explanation if session.include_explanations else None
-    return AttemptResult(is_correct=is_correct, correct_option_ids=correct_ids, explanation=explanation)
+    return AttemptResult(is_correct=correct, correct_option_ids=correct_ids, explanation=explanation)
 
 
 def set_flag(principal: Principal, session_id: str, question_id: str, flagged: bool) -> FlagOut:
@@ -208,7 +190,7 @@ def set_flag(principal: Principal, session_id: str, question_id: str, flagged: b
         raise NotFound("No such practice session.")
     if question_id not in session.question_ids:
         raise field_error("question_id", "This question is not part of the session.", "not_in_session")
-    state = QuestionState(PK=user_pk(principal.user_id), SK=data.QSTATE_PREFIX + question_id)
+    state = data.question_state_ref(principal.user_id, question_id)
     state.update(
         actions=[typed(QuestionState), QuestionState.flagged.set(flagged), QuestionState.question_id.set(question_id)]
     )
@@ -277,7 +259,7 @@ def summary_of(session: PracticeSession) -> Summary:
         correct=correct,
         incorrect=answered - correct,
         unanswered=len(session.question_ids) - answered,
-        score_percent=round(100 * correct / answered, 2) if answered else 0.0,
+        score_percent=score_percent(answered, correct),
         time_spent_sec=int(session.time_spent_sec),
         categories=list(session.category_names),
         started_at=session.started_at,
@@ -304,6 +286,4 @@ def complete(principal: Principal, session_id: str) -> Summary:
 
 def history(principal: Principal, limit: int, cursor: str | None) -> Page[Summary]:
     sessions, next_cursor = data.history(principal.user_id, limit, cursor)
-    return Page[Summary](
-        items=[summary_of(s) for s in sessions if isinstance(s, PracticeSession)], next_cursor=next_cursor
-    )
+    return Page[Summary](items=[summary_of(s) for s in sessions], next_cursor=next_cursor)

@@ -22,6 +22,7 @@ from chalicelib.core.pagination import collect, decode_cursor
 
 CURRENT_SK = "CURRENT"
 NO_SUBCATEGORY = "-"
+PUBLISHED = "published"
 
 
 def question_pk(question_id: str) -> str:
@@ -99,6 +100,11 @@ def stem_claim(question_id: str, hashed: str) -> StemClaim:
     return StemClaim(PK=f"STEM#{hashed}", SK="STEM", question_id=question_id)
 
 
+def question_key(question_id: str) -> tuple[str, str]:
+    """The (PK, SK) of a question's current version, for a BatchGetItem with other items."""
+    return question_pk(question_id), CURRENT_SK
+
+
 def get_question(question_id: str) -> Question | None:
     try:
         return Question.get(question_pk(question_id), CURRENT_SK, consistent_read=True)
@@ -165,3 +171,14 @@ def _all(conditions: list[Condition]) -> Condition | None:
     for condition in conditions:
         combined = condition if combined is None else combined & condition
     return combined
+
+
+def published(category: str | None = None, subcategory: str | None = None) -> list[Question]:
+    """Published questions of a category (and subcategory), or of the whole bank: one Query on an
+    index. Its cost grows with the bank; issue 11 replaces it with compact id lists."""
+    if category is None:
+        found = Question.gsi2.query(f"QBANK#{PUBLISHED}")
+    else:
+        condition = Question.GSI1SK.startswith(f"{subcategory}#") if subcategory else None
+        found = Question.gsi1.query(f"QBANK#{PUBLISHED}#{category}", condition)
+    return sorted((q for q in found if isinstance(q, Question)), key=lambda q: q.question_id)

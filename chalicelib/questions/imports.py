@@ -22,6 +22,7 @@ from chalicelib.audit.data import new_event
 from chalicelib.core import clock
 from chalicelib.core.db import TableItem, cancelled_positions, is_condition_failure, transaction
 from chalicelib.core.errors import MalformedRequest, NotFound, Unprocessable
+from chalicelib.core.http import parse_json
 from chalicelib.core.observability import logger
 from chalicelib.core.tasks import enqueue, task
 from chalicelib.questions import data
@@ -373,9 +374,5 @@ def parse_upload(content_type: str, raw: bytes, dry_run_param: bool) -> tuple[li
             return rows_from_csv(raw.decode("utf-8-sig")), dry_run_param, "csv"
         except UnicodeDecodeError as exc:
             raise MalformedRequest("The CSV must be UTF-8.") from exc
-    try:
-        document = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedRequest("The request body is not valid JSON.") from exc
-    rows, dry_run = rows_from_json(document)
+    rows, dry_run = rows_from_json(parse_json(raw))
     return rows, dry_run or dry_run_param, "json"

@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
 
 from chalicelib.core.pagination import PageQuery
-from chalicelib.core.schemas import StaffFieldsModel
+from chalicelib.core.schemas import PatchModel, StaffFieldsModel
 from chalicelib.taxonomy.schemas import Slug
 
 Kind = Literal["video", "seminar", "article"]
@@ -31,8 +31,8 @@ class ResourceIn(BaseModel):
     status: Literal["draft", "published"] = "draft"
 
 
-class ResourcePatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ResourcePatch(PatchModel):
+    nullable_fields: ClassVar[frozenset[str]] = frozenset({"category", "thumbnail_url", "captions_url"})
 
     kind: Kind | None = None
     title: Title | None = None

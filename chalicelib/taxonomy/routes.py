@@ -1,4 +1,5 @@
-"""HTTP routes of the taxonomy domain."""
+"""HTTP routes of the taxonomy domain: staff editing. The learner's reads (`GET /categories`,
+`GET /categories/{slug}`) show their progress, so the analytics domain serves them."""
 
 from __future__ import annotations
 
@@ -7,39 +8,12 @@ from chalice.app import Blueprint
 from chalicelib.core.http import Call, endpoint
 from chalicelib.core.security import Role
 from chalicelib.taxonomy import service
-from chalicelib.taxonomy.schemas import CategoryDetail, CategoryOut, NodeCreate, NodeUpdate, SubcategoryOut
+from chalicelib.taxonomy.schemas import CategoryOut, NodeCreate, NodeUpdate, SubcategoryOut
 
 bp = Blueprint(__name__)
 TAGS = ("taxonomy",)
 EDITORS = (Role.EDITOR,)
 STAFF_ERRORS = (400, 401, 403, 404, 409, 422)
-
-
-@endpoint(
-    bp,
-    "/categories",
-    "GET",
-    summary="Categories with my progress",
-    tags=TAGS,
-    auth="optional",
-    response=list[CategoryOut],
-)
-def list_categories(call: Call) -> list[CategoryOut]:
-    return service.list_categories(call.principal)
-
-
-@endpoint(
-    bp,
-    "/categories/{slug}",
-    "GET",
-    summary="A category with its subcategories and my progress",
-    tags=TAGS,
-    auth="optional",
-    response=CategoryDetail,
-    errors=(404,),
-)
-def category_detail(call: Call) -> CategoryDetail:
-    return service.category_detail(call.params["slug"], call.principal)
 
 
 @endpoint(

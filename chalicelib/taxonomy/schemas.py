@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from chalicelib.core.schemas import StaffFieldsModel
+from chalicelib.core.schemas import PatchModel, StaffFieldsModel
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=2, max_length=64)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -60,7 +60,7 @@ class NodeCreate(_Strict):
     order: Order = 0
 
 
-class NodeUpdate(_Strict):
+class NodeUpdate(PatchModel):
     name: Name | None = None
     description: Description | None = None
     order: Order | None = None

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-
-from chalicelib.analytics.data import CategoryAggregate, aggregates
-from chalicelib.audit.data import new_event
-from chalicelib.core.db import is_condition_failure, transaction
+from chalicelib.audit.data import Change, audited_transaction
+from chalicelib.core.cache import TtlCache
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.security import Principal, is_staff
 from chalicelib.taxonomy import data
@@ -23,14 +20,29 @@ from chalicelib.taxonomy.schemas import (
     SubcategoryOut,
 )
 
-Aggregates = dict[tuple[str, str | None], CategoryAggregate]
+Node = tuple[str, str | None]  # (category slug, subcategory slug or None)
+# A learner's progress per node, filled in by the analytics domain (which owns the aggregates);
+# the taxonomy only places it, so this domain never imports a higher one.
+ProgressByNode = Mapping[Node, Progress]
+NO_PROGRESS: ProgressByNode = {}
+
+_TAXONOMY_TTL_SEC = 300
+_active_categories: TtlCache[list[Category]] = TtlCache("active-categories", _TAXONOMY_TTL_SEC)
 
 
-def progress_of(aggregate: CategoryAggregate | None) -> Progress:
-    if aggregate is None or not aggregate.answered:
-        return Progress()
-    answered, correct = int(aggregate.answered), int(aggregate.correct)
-    return Progress(answered=answered, correct=correct, score_percent=round(100 * correct / answered, 2))
+def active_categories() -> list[Category]:
+    """Active categories in display order. The taxonomy changes rarely: a Lambda re-reads it every
+    five minutes; an empty taxonomy (a system being set up) is never cached."""
+
+    def load() -> list[Category]:
+        categories, _ = data.all_nodes()
+        return _ordered([c for c in categories if c.status == "active"])
+
+    return list(_active_categories.get_or_load("all", load, keep=bool))
+
+
+def category_names() -> dict[str, str]:
+    return {c.slug: c.name for c in active_categories()}
 
 
 def _ordered(nodes: Sequence[Any]) -> list[Any]:
@@ -65,25 +77,21 @@ def _subcategory_out(sub: Subcategory, progress: Progress, staff: bool) -> Subca
     )
 
 
-def _user_aggregates(principal: Principal | None, category: str | None = None) -> Aggregates:
-    return aggregates(principal.user_id, category) if principal else {}
-
-
-def list_categories(principal: Principal | None) -> list[CategoryOut]:
+def list_categories(principal: Principal | None, progress: ProgressByNode = NO_PROGRESS) -> list[CategoryOut]:
     categories, _ = data.all_nodes()
-    mine = _user_aggregates(principal)
     staff = is_staff(principal)
-    return [_category_out(c, progress_of(mine.get((c.slug, None))), staff) for c in _visible(categories, staff)]
+    return [_category_out(c, progress.get((c.slug, None), Progress()), staff) for c in _visible(categories, staff)]
 
 
-def category_detail(slug: str, principal: Principal | None) -> CategoryDetail:
+def category_detail(slug: str, principal: Principal | None, progress: ProgressByNode = NO_PROGRESS) -> CategoryDetail:
     category, subcategories = data.subtree(slug)
     staff = is_staff(principal)
     if category is None or (category.status != "active" and not staff):
         raise NotFound("No such category.")
-    mine = _user_aggregates(principal, slug)
-    base = _category_out(category, progress_of(mine.get((slug, None))), staff)
-    subs = [_subcategory_out(s, progress_of(mine.get((slug, s.slug))), staff) for s in _visible(subcategories, staff)]
+    base = _category_out(category, progress.get((slug, None), Progress()), staff)
+    subs = [
+        _subcategory_out(s, progress.get((slug, s.slug), Progress()), staff) for s in _visible(subcategories, staff)
+    ]
     return CategoryDetail(**base.model_dump(), subcategories=subs)
 
 
@@ -123,18 +131,15 @@ def create_subcategory(actor: Principal, category_slug: str, request: NodeCreate
     return _subcategory_out(sub, Progress(), staff=True)
 
 
+def _taxonomy_changed() -> None:
+    _active_categories.clear()  # this container sees its own edit at once; others within the TTL
+
+
 def _create(actor: Principal, node: Category | Subcategory, kind: str, entity_id: str) -> None:
-    event = new_event(
-        actor_id=actor.user_id, action=f"{kind}.created", entity_type=kind, entity_id=entity_id, after=_snapshot(node)
-    )
-    try:
-        with transaction() as tx:
-            tx.save(node, condition=type(node).PK.does_not_exist())
-            tx.save(event)
-    except TransactWriteError as exc:
-        if is_condition_failure(exc):
-            raise Conflict(f"A {kind} with this slug already exists.") from exc
-        raise
+    change = Change(actor.user_id, f"{kind}.created", kind, entity_id, after=_snapshot(node))
+    with audited_transaction(change, otherwise=Conflict(f"A {kind} with this slug already exists.")) as tx:
+        tx.save(node, condition=type(node).PK.does_not_exist())
+    _taxonomy_changed()
 
 
 def update_category(actor: Principal, slug: str, request: NodeUpdate) -> CategoryOut:
@@ -160,29 +165,18 @@ def update_subcategory(actor: Principal, category_slug: str, slug: str, request:
 
 
 def _update(actor: Principal, node: Category | Subcategory, request: NodeUpdate, kind: str, entity_id: str) -> None:
-    changes = request.model_dump(exclude_none=True)
     before = _snapshot(node)
+    changes = {name: value for name, value in request.model_dump(exclude_unset=True).items() if before[name] != value}
+    if not changes:
+        return  # nothing changes: no write, no audit event
     model = type(node)
-    actions = [getattr(model, name).set(value) for name, value in changes.items()]
-    event = new_event(
-        actor_id=actor.user_id,
-        action=f"{kind}.updated",
-        entity_type=kind,
-        entity_id=entity_id,
-        before=before,
-        after={**before, **changes},
-    )
-    try:
-        with transaction() as tx:
-            # SET of the given fields only: counters (ADD) and other edits are never overwritten.
-            tx.update(node, actions=actions, condition=model.PK.exists())
-            tx.save(event)
-    except TransactWriteError as exc:
-        if is_condition_failure(exc):
-            raise NotFound(f"The {kind} no longer exists.") from exc
-        raise
+    change = Change(actor.user_id, f"{kind}.updated", kind, entity_id, before=before, after={**before, **changes})
+    with audited_transaction(change, otherwise=NotFound(f"The {kind} no longer exists.")) as tx:
+        # SET of the given fields only: counters (ADD) and other edits are never overwritten.
+        tx.update(node, actions=[getattr(model, n).set(v) for n, v in changes.items()], condition=model.PK.exists())
     for name, value in changes.items():
         setattr(node, name, value)
+    _taxonomy_changed()
 
 
 def delete_category(actor: Principal, slug: str) -> None:
@@ -200,22 +194,12 @@ def delete_subcategory(actor: Principal, category_slug: str, slug: str) -> None:
 
 
 def _delete(actor: Principal, nodes: Sequence[Category | Subcategory], kind: str, entity_id: str) -> None:
+    in_use = Conflict(f"This {kind} has questions; retire it instead of deleting it.")
     if any(int(n.question_total) for n in nodes):
-        raise Conflict(f"This {kind} has questions; retire it instead of deleting it.")
-    event = new_event(
-        actor_id=actor.user_id,
-        action=f"{kind}.deleted",
-        entity_type=kind,
-        entity_id=entity_id,
-        before=_snapshot(nodes[0]),
-    )
-    try:
-        with transaction() as tx:
-            for node in nodes:
-                # The count is re-checked atomically: a question created meanwhile blocks the delete.
-                tx.delete(node, condition=type(node).question_total == 0)
-            tx.save(event)
-    except TransactWriteError as exc:
-        if is_condition_failure(exc):
-            raise Conflict(f"This {kind} has questions; retire it instead of deleting it.") from exc
-        raise
+        raise in_use
+    change = Change(actor.user_id, f"{kind}.deleted", kind, entity_id, before=_snapshot(nodes[0]))
+    with audited_transaction(change, otherwise=in_use) as tx:
+        for node in nodes:
+            # The count is re-checked atomically: a question created meanwhile blocks the delete.
+            tx.delete(node, condition=type(node).question_total == 0)
+    _taxonomy_changed()

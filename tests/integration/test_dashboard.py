@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import timedelta
 
 import pytest
 import time_machine
 
-from chalicelib.analytics import service as analytics_service
 from chalicelib.analytics import snapshot
 from chalicelib.core import clock, config
 from chalicelib.core.security import Role
@@ -26,24 +24,18 @@ SPEC_KEYS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    analytics_service._featured_cache.clear()
-    snapshot._taxonomy_cache.clear()
-
-
 @pytest.fixture
 def rules(monkeypatch):
     """Small thresholds so a handful of answers can complete a category or make it a weak topic."""
-    small = dataclasses.replace(
-        config.get_settings(),
-        progress_min_answered=2,
-        progress_min_score=50.0,
-        suggest_min_attempts=2,
-        suggest_low_score=75.0,
+    small = config.get_settings().model_copy(
+        update={
+            "progress_min_answered": 2,
+            "progress_min_score": 50.0,
+            "suggest_min_attempts": 2,
+            "suggest_low_score": 75.0,
+        }
     )
-    for module in ("chalicelib.analytics.snapshot", "chalicelib.analytics.service"):
-        monkeypatch.setattr(f"{module}.get_settings", lambda: small)
+    monkeypatch.setattr("chalicelib.analytics.snapshot.get_settings", lambda: small)
 
 
 @pytest.fixture
@@ -201,6 +193,7 @@ def test_every_analytics_read_is_one_query_or_getitem(client, bank, stream):
     practise(client, token, bank, "anatomy", [True, False])
     stream.poll_once()
     client.get("/analytics/categories", token=token)  # warms the taxonomy name cache
+    client.get("/analytics/heatmap", token=token)  # warms this learner's time zone (kept 30 s)
     for path in (
         "/analytics/overview",
         "/analytics/study-time?range=month",
@@ -212,6 +205,16 @@ def test_every_analytics_read_is_one_query_or_getitem(client, bank, stream):
         with metering() as meter:
             assert client.get(path, token=token).status == 200
         assert sum(meter.operations.values()) == 1, (path, meter.summary())
+
+
+def test_a_cold_container_reads_the_time_zone_once_then_not_for_30_seconds(client, stream):
+    token = register(client)["access"]
+    with metering() as cold:
+        client.get("/analytics/heatmap", token=token)
+    assert cold.operations == {"GetItem": 1, "Query": 1}
+    with metering() as warm:
+        client.get("/analytics/heatmap", token=token)
+    assert warm.operations == {"Query": 1}
 
 
 class TestHeartbeat:
@@ -226,7 +229,7 @@ class TestHeartbeat:
         assert client.get("/analytics/overview", token=token).json["hours_last_14_days"] == round(120 / 3600, 1)
 
     def test_daily_cap(self, client, monkeypatch):
-        capped = dataclasses.replace(config.get_settings(), heartbeat_daily_cap_sec=100)
+        capped = config.get_settings().model_copy(update={"heartbeat_daily_cap_sec": 100})
         monkeypatch.setattr("chalicelib.analytics.service.get_settings", lambda: capped)
         token = register(client)["access"]
         assert client.post("/analytics/heartbeat", {"event_id": "evt-a-0001", "seconds": 90}, token=token).json[

@@ -159,6 +159,7 @@ class TestTakingAnExam:
         assert saved[qids[0]] == {
             "question_id": qids[0],
             "selected_option_ids": right(bank_ids[qids[0]]),
+            "time_spent_sec": 0,
             "flagged": True,
         }
         assert client.get(f"/exams/sessions/{session['id']}/review", token=token).status == 409
@@ -247,14 +248,15 @@ class TestTheClock:
             session = start(client, token, template["id"])
             qid = session["questions"][0]["id"]
             traveller.shift(timedelta(minutes=10, seconds=20))  # past the deadline, within the grace
-            assert save(client, token, session["id"], [{"question_id": qid, "selected_option_ids": []}]).status == 200
+            claimed = [{"question_id": qid, "selected_option_ids": [], "time_spent_sec": 900}]
+            assert save(client, token, session["id"], claimed).status == 200
             traveller.shift(timedelta(seconds=15))  # beyond the grace
             late = save(client, token, session["id"], [{"question_id": qid, "selected_option_ids": []}])
             assert late.status == 409
             resumed = client.get(f"/exams/sessions/{session['id']}", token=token).json
             assert resumed["status"] == "submitted" and resumed["remaining_sec"] == 0
             result = client.get("/exams/sessions", token=token).json["items"][0]
-            assert result["time_spent_sec"] == 600
+            assert result["time_spent_sec"] == 600  # 900 s claimed, but the paper lasts 10 minutes
 
     def test_the_expiry_job_submits_abandoned_sessions(self, client, bank, examiner):
         template = blueprint_template(client, examiner)
