@@ -17,7 +17,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 venv: $(STAMP)
 
 dev: $(STAMP) ## API at http://127.0.0.1:$${PORT:-8000}/api/v1 on embedded DynamoDB with seed data
-	$(BIN)/python -m chalicelib.localstack.server
+	$(BIN)/python -m local_stack.server
 
 test: $(STAMP) lint typecheck ## ruff, mypy and the whole pytest suite against moto
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
@@ -36,10 +36,10 @@ seed: $(STAMP) ## load seed data into DYNAMODB_ENDPOINT_URL (default: the runnin
 	$(BIN)/python -m seeds.loader
 
 jobs: $(STAMP)
-	$(BIN)/python -m chalicelib.localstack.jobs --list
+	$(BIN)/python -m local_stack.jobs --list
 
 job: $(STAMP) ## run one scheduled job against the local stack: make job NAME=...
-	$(BIN)/python -m chalicelib.localstack.jobs $(NAME)
+	$(BIN)/python -m local_stack.jobs $(NAME)
 
 outbox: ## emails the local stack "sent"
 	@cat .local/outbox.jsonl 2>/dev/null || echo "(no mail yet)"

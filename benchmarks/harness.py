@@ -48,7 +48,7 @@ class Api:
         self._client = client
 
     def call(self, method: str, path: str, body: Any = None, token: str | None = None) -> Measured:
-        from chalicelib.localstack.meter import metering
+        from local_stack.meter import metering
 
         headers = {"Content-Type": "application/json"}
         if token:
@@ -70,7 +70,7 @@ def api() -> Iterator[Api]:
     from app import app
     from chalicelib.core.config import get_settings
     from chalicelib.core.table_schema import create_table
-    from chalicelib.localstack import moto_patches
+    from local_stack import moto_patches
 
     moto_patches.install()
     with mock_aws():

@@ -192,9 +192,9 @@ def stream_batch_cost(api: Api) -> list[str]:
     """Deliver one batch of 100 fresh attempts (5 learners x 20) to the stream handler."""
     from app import app
     from chalicelib.core.config import get_settings
-    from chalicelib.localstack.meter import metering
-    from chalicelib.localstack.streams import FakeLambdaContext, StreamPoller
     from chalicelib.practice.data import PracticeAnswer
+    from local_stack.meter import metering
+    from local_stack.streams import FakeLambdaContext, StreamPoller
 
     poller = StreamPoller(get_settings().table_name, app.handler_map["table_stream"])
     poller.read()  # skip everything written so far

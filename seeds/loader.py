@@ -246,7 +246,7 @@ def load_all(kinds: list[str] | None = None) -> dict[str, dict[str, int]]:
 
 
 def main() -> None:
-    from chalicelib.localstack import environment
+    from local_stack import environment
 
     environment.configure()
     import boto3

@@ -42,9 +42,9 @@ from app import app  # noqa: E402
 from chalicelib.core.cache import reset_all_caches  # noqa: E402
 from chalicelib.core.config import get_settings  # noqa: E402
 from chalicelib.core.table_schema import create_table  # noqa: E402
-from chalicelib.localstack import gateway, moto_patches  # noqa: E402
-from chalicelib.localstack.meter import Meter, metering  # noqa: E402
-from chalicelib.localstack.streams import StreamPoller  # noqa: E402
+from local_stack import gateway, moto_patches  # noqa: E402
+from local_stack.meter import Meter, metering  # noqa: E402
+from local_stack.streams import StreamPoller  # noqa: E402
 from tests.support.guards import assert_no_scan  # noqa: E402
 
 gateway.install()

@@ -29,6 +29,15 @@ def day_ref(user_id: str, day: str) -> DailyStat:
     return DailyStat(PK=user_pk(user_id), SK=DAY_PREFIX + day)
 
 
+def practice_answer_source(session_id: str, question_id: str) -> str:
+    """The identity of a practice answer record, for its applied claim."""
+    return f"PA#{session_id}#{question_id}"
+
+
+def exam_answer_source(session_id: str, question_id: str) -> str:
+    return f"EA#{session_id}#{question_id}"
+
+
 def applied_claim(user_id: str, source: str, expires_at: int) -> AppliedRecord:
     """The claim that one source record's effects were applied (written with those effects)."""
     return AppliedRecord(PK=user_pk(user_id), SK=f"APPLIED#{source}", expires_at=expires_at)

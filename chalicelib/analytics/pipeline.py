@@ -47,7 +47,7 @@ class Answer:
     @classmethod
     def from_practice(cls, image: dict[str, Any]) -> Answer:
         return cls(
-            source=f"PA#{image['session_id']}#{image['question_id']}",
+            source=data.practice_answer_source(str(image["session_id"]), str(image["question_id"])),
             user_id=str(image["user_id"]),
             question_id=str(image["question_id"]),
             category=str(image["category"]),
@@ -199,7 +199,7 @@ def on_exam_session(change: StreamChange) -> list[FollowUp]:
         category, subcategory, _ = categories[qid]
         apply_answer(
             Answer(
-                source=f"EA#{session_id}#{qid}",
+                source=data.exam_answer_source(session_id, qid),
                 user_id=user_id,
                 question_id=qid,
                 category=category,

@@ -14,6 +14,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.core import clock
 from chalicelib.core.db import TableItem, cancelled_positions, is_condition_failure, transaction
+from chalicelib.core.pagination import collect, decode_cursor
 
 
 class AuditEvent(TableItem, discriminator="AuditEvent"):
@@ -27,6 +28,18 @@ class AuditEvent(TableItem, discriminator="AuditEvent"):
     after = UnicodeAttribute(null=True)  # JSON
 
 
+def month_pk(month: str) -> str:
+    return f"AUDIT#{month}"
+
+
+def entity_pk(entity_type: str, entity_id: str) -> str:
+    return f"AUDIT#ENTITY#{entity_type}#{entity_id}"
+
+
+def actor_pk(actor_id: str) -> str:
+    return f"AUDIT#ACTOR#{actor_id}"
+
+
 def new_event(
     *, actor_id: str, action: str, entity_type: str, entity_id: str, before: Any = None, after: Any = None
 ) -> AuditEvent:
@@ -34,11 +47,11 @@ def new_event(
     event_id = clock.new_id()
     sort_key = f"{at}#{event_id}"
     return AuditEvent(
-        PK=f"AUDIT#{at[:7]}",  # one partition per month keeps "newest first" a single Query
+        PK=month_pk(at[:7]),  # one partition per month keeps "newest first" a single Query
         SK=sort_key,
-        GSI1PK=f"AUDIT#ENTITY#{entity_type}#{entity_id}",
+        GSI1PK=entity_pk(entity_type, entity_id),
         GSI1SK=sort_key,
-        GSI2PK=f"AUDIT#ACTOR#{actor_id}",
+        GSI2PK=actor_pk(actor_id),
         GSI2SK=sort_key,
         event_id=event_id,
         actor_id=actor_id,
@@ -53,7 +66,7 @@ def new_event(
 
 def events_for_entity(entity_type: str, entity_id: str) -> list[AuditEvent]:
     return list(
-        AuditEvent.gsi1.query(f"AUDIT#ENTITY#{entity_type}#{entity_id}", scan_index_forward=False)  # type: ignore[arg-type]
+        AuditEvent.gsi1.query(entity_pk(entity_type, entity_id), scan_index_forward=False)  # type: ignore[arg-type]
     )
 
 
@@ -102,3 +115,43 @@ def audited_transaction(
         if failed and otherwise is not None:
             raise otherwise from exc
         raise
+
+
+def page_by_entity(
+    entity_type: str, entity_id: str, low: str, high: str, limit: int, cursor: str | None
+) -> tuple[list[AuditEvent], str | None]:
+    """An entity's events between two times, newest first: one Query on GSI1."""
+    return _index_page(AuditEvent.gsi1, AuditEvent.GSI1SK, entity_pk(entity_type, entity_id), low, high, limit, cursor)
+
+
+def page_by_actor(
+    actor_id: str, low: str, high: str, limit: int, cursor: str | None
+) -> tuple[list[AuditEvent], str | None]:
+    """An actor's events between two times, newest first: one Query on GSI2."""
+    return _index_page(AuditEvent.gsi2, AuditEvent.GSI2SK, actor_pk(actor_id), low, high, limit, cursor)
+
+
+def _index_page(
+    index: Any, sort_key: Any, partition: str, low: str, high: str, limit: int, cursor: str | None
+) -> tuple[list[AuditEvent], str | None]:
+    scope = f"audit:{partition}:{low}:{high}"
+    results = index.query(
+        partition,
+        sort_key.between(low, high),
+        scan_index_forward=False,
+        limit=limit,
+        last_evaluated_key=decode_cursor(cursor, scope),
+    )
+    return collect(results, scope)
+
+
+def month_page(month: str, low: str, high: str, limit: int, start_key: dict[str, Any] | None) -> Any:
+    """One month partition's events between two times, newest first: the Query's result iterator
+    (the caller continues into the previous month when this one runs out)."""
+    return AuditEvent.query(
+        month_pk(month),
+        AuditEvent.SK.between(low, high),
+        scan_index_forward=False,
+        limit=limit,
+        last_evaluated_key=start_key,
+    )

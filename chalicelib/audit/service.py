@@ -8,9 +8,10 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from chalicelib.audit import data
 from chalicelib.audit.data import AuditEvent
 from chalicelib.core import clock
-from chalicelib.core.pagination import Page, PageQuery, collect, decode_cursor, encode_cursor
+from chalicelib.core.pagination import Page, PageQuery, decode_cursor, encode_cursor
 
 MAX_PERIOD_DAYS = 366
 
@@ -72,28 +73,12 @@ def list_events(query: AuditQuery) -> Page[AuditEventOut]:
     low, high = _bounds(query)
     if query.entity:
         entity_type, _, entity_id = query.entity.partition(":")
-        items, cursor = _index_page("gsi1", f"AUDIT#ENTITY#{entity_type}#{entity_id}", low, high, query)
+        items, cursor = data.page_by_entity(entity_type, entity_id, low, high, query.limit, query.cursor)
     elif query.actor:
-        items, cursor = _index_page("gsi2", f"AUDIT#ACTOR#{query.actor}", low, high, query)
+        items, cursor = data.page_by_actor(query.actor, low, high, query.limit, query.cursor)
     else:
         items, cursor = _period_page(low, high, query)
     return Page[AuditEventOut](items=[to_out(e) for e in items], next_cursor=cursor)
-
-
-def _index_page(
-    index: str, partition: str, low: str, high: str, query: AuditQuery
-) -> tuple[list[AuditEvent], str | None]:
-    scope = f"audit:{partition}:{low}:{high}"
-    gsi = getattr(AuditEvent, index)
-    sort_key = AuditEvent.GSI1SK if index == "gsi1" else AuditEvent.GSI2SK
-    results = gsi.query(
-        partition,
-        sort_key.between(low, high),
-        scan_index_forward=False,
-        limit=query.limit,
-        last_evaluated_key=decode_cursor(query.cursor, scope),
-    )
-    return collect(results, scope)
 
 
 def _months_newest_first(low: str, high: str) -> list[str]:
@@ -115,13 +100,7 @@ def _period_page(low: str, high: str, query: AuditQuery) -> tuple[list[AuditEven
     start_key = state.get("key")
     found: list[AuditEvent] = []
     for month in months:
-        results = AuditEvent.query(
-            f"AUDIT#{month}",
-            AuditEvent.SK.between(low, high),
-            scan_index_forward=False,
-            limit=query.limit - len(found),
-            last_evaluated_key=start_key,
-        )
+        results = data.month_page(month, low, high, query.limit - len(found), start_key)
         found += list(results)
         start_key = None
         if len(found) >= query.limit:

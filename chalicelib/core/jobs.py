@@ -1,4 +1,4 @@
-"""Periodic jobs by name: app.py schedules them, `python -m chalicelib.localstack.jobs NAME` runs them."""
+"""Periodic jobs by name: app.py schedules them, `python -m local_stack.jobs NAME` runs them."""
 
 from __future__ import annotations
 

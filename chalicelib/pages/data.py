@@ -10,6 +10,9 @@ from chalicelib.core.db import TableItem
 PAGES_INDEX_PK = "PAGES"
 
 
+PAGE_SK = "PAGE"
+
+
 class Page(TableItem, discriminator="Page"):
     slug = UnicodeAttribute()
     title = UnicodeAttribute()
@@ -25,7 +28,7 @@ def page_pk(slug: str) -> str:
 
 def get_page(slug: str) -> Page | None:
     try:
-        return Page.get(page_pk(slug), "PAGE", consistent_read=True)
+        return Page.get(page_pk(slug), PAGE_SK, consistent_read=True)
     except DoesNotExist:
         return None
 

@@ -66,7 +66,7 @@ def put_page(actor: Principal, slug: str, request: PageIn) -> tuple[PageOut, boo
     existing = data.get_page(slug)
     page = Page(
         PK=data.page_pk(slug),
-        SK="PAGE",
+        SK=data.PAGE_SK,
         GSI1PK=PAGES_INDEX_PK,
         GSI1SK=slug,
         slug=slug,

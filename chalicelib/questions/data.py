@@ -182,3 +182,82 @@ def published(category: str | None = None, subcategory: str | None = None) -> li
         condition = Question.GSI1SK.startswith(f"{subcategory}#") if subcategory else None
         found = Question.gsi1.query(f"QBANK#{PUBLISHED}#{category}", condition)
     return sorted((q for q in found if isinstance(q, Question)), key=lambda q: q.question_id)
+
+
+# --- question imports: one partition per job (docs/data-model.md, patterns Q7-Q9) -----------------
+
+IMPORT_PREFIX = "IMPORT#"
+JOB_SK = "JOB"
+CHUNK_PREFIX = "CHUNK#"
+
+
+class ImportJob(TableItem, discriminator="ImportJob"):
+    job_id = UnicodeAttribute()
+    status = UnicodeAttribute()  # queued | running | completed | failed
+    dry_run = BooleanAttribute()
+    source = UnicodeAttribute()  # json | csv
+    total = NumberAttribute()
+    created = NumberAttribute(default=0)
+    skipped = NumberAttribute(default=0)
+    failed = NumberAttribute(default=0)
+    created_by = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    finished_at = UnicodeAttribute(null=True)
+
+
+class ImportChunk(TableItem, discriminator="ImportChunk"):
+    rows = UnicodeAttribute()  # JSON list of raw rows
+
+
+class ImportCounted(TableItem, discriminator="ImportCounted"):
+    """Marks one part of a job's counter updates as applied."""
+
+
+class ImportRowReport(TableItem, discriminator="ImportRowReport"):
+    row = NumberAttribute()
+    outcome = UnicodeAttribute()  # failed | skipped
+    errors = UnicodeAttribute()  # JSON list of {field, message}
+
+
+def job_pk(job_id: str) -> str:
+    return f"{IMPORT_PREFIX}{job_id}"
+
+
+def job_id_of(pk: str) -> str:
+    return pk.removeprefix(IMPORT_PREFIX)
+
+
+def import_chunk(job_pk_: str, number: int, rows: str, expires_at: float | None) -> ImportChunk:
+    return ImportChunk(PK=job_pk_, SK=f"{CHUNK_PREFIX}{number:05d}", rows=rows, expires_at=expires_at)
+
+
+def import_chunks(job_pk_: str) -> list[ImportChunk]:
+    return list(ImportChunk.query(job_pk_, ImportChunk.SK.startswith(CHUNK_PREFIX)))
+
+
+def row_report(number: int, outcome: str, errors: str) -> ImportRowReport:
+    """A row's outcome; the job's PK is set when the report is written with its job."""
+    return ImportRowReport(SK=f"ROW#{number:05d}", row=number, outcome=outcome, errors=errors)
+
+
+def counted_claim(job_pk_: str, part: int, expires_at: float | None) -> ImportCounted:
+    return ImportCounted(PK=job_pk_, SK=f"COUNTED#{part:04d}", expires_at=expires_at)
+
+
+def get_import_job(job_id: str) -> ImportJob | None:
+    try:
+        return ImportJob.get(job_pk(job_id), JOB_SK, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def import_report(job_id: str) -> tuple[ImportJob | None, list[ImportRowReport]]:
+    """The job and every reported row: one Query (`SK >= JOB` skips the stored chunks)."""
+    job: ImportJob | None = None
+    rows: list[ImportRowReport] = []
+    for item in TableItem.query(job_pk(job_id), TableItem.SK >= JOB_SK, consistent_read=True):
+        if isinstance(item, ImportJob):
+            job = item
+        elif isinstance(item, ImportRowReport):
+            rows.append(item)
+    return job, sorted(rows, key=lambda r: int(r.row))

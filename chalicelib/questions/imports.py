@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.audit.data import new_event
 from chalicelib.core import clock
@@ -26,6 +25,7 @@ from chalicelib.core.http import parse_json
 from chalicelib.core.observability import logger
 from chalicelib.core.tasks import enqueue, task
 from chalicelib.questions import data
+from chalicelib.questions.data import ImportChunk, ImportCounted, ImportJob, ImportRowReport
 from chalicelib.questions.schemas import QuestionIn
 from chalicelib.questions.service import add_node_updates, build_question, counter_deltas, version_item
 from chalicelib.taxonomy import data as taxonomy
@@ -39,38 +39,6 @@ CSV_COLUMNS = (
     + [f"option_{i}" for i in range(1, MAX_OPTIONS + 1)]
     + ["correct", "explanation", "reference", "status", "media_url", "media_kind", "media_alt_text", "media_caption"]
 )
-
-
-class ImportJob(TableItem, discriminator="ImportJob"):
-    job_id = UnicodeAttribute()
-    status = UnicodeAttribute()  # queued | running | completed | failed
-    dry_run = BooleanAttribute()
-    source = UnicodeAttribute()  # json | csv
-    total = NumberAttribute()
-    created = NumberAttribute(default=0)
-    skipped = NumberAttribute(default=0)
-    failed = NumberAttribute(default=0)
-    created_by = UnicodeAttribute()
-    created_at = UnicodeAttribute()
-    finished_at = UnicodeAttribute(null=True)
-
-
-class ImportChunk(TableItem, discriminator="ImportChunk"):
-    rows = UnicodeAttribute()  # JSON list of raw rows
-
-
-class ImportCounted(TableItem, discriminator="ImportCounted"):
-    """Marks one part of a job's counter updates as applied."""
-
-
-class ImportRowReport(TableItem, discriminator="ImportRowReport"):
-    row = NumberAttribute()
-    outcome = UnicodeAttribute()  # failed | skipped
-    errors = UnicodeAttribute()  # JSON list of {field, message}
-
-
-def job_pk(job_id: str) -> str:
-    return f"IMPORT#{job_id}"
 
 
 # --- parsing the upload ----------------------------------------------------------------------------
@@ -153,8 +121,8 @@ def start_import(
             f"At most {MAX_ROWS} rows per import.", details=[{"field": "questions", "message": "too many rows"}]
         )
     job = ImportJob(
-        PK=job_pk(job_id or clock.new_id()),
-        SK="JOB",
+        PK=data.job_pk(job_id or clock.new_id()),
+        SK=data.JOB_SK,
         status="queued",
         dry_run=dry_run,
         source=source,
@@ -163,10 +131,10 @@ def start_import(
         created_at=clock.iso(clock.now()),
         expires_at=clock.epoch() + 90 * 86400,
     )
-    job.job_id = job.PK.removeprefix("IMPORT#")
+    job.job_id = data.job_id_of(job.PK)
     with ImportChunk.batch_write() as batch:
         for number, chunk in enumerate(_chunks(rows)):
-            batch.save(ImportChunk(PK=job.PK, SK=f"CHUNK#{number:05d}", rows=chunk, expires_at=job.expires_at))
+            batch.save(data.import_chunk(job.PK, number, chunk, job.expires_at))
     job.save()
     if run_now:
         run_import({"job_id": job.job_id})
@@ -193,24 +161,14 @@ def _chunks(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def find_job(job_id: str) -> ImportJob | None:
-    try:
-        return ImportJob.get(job_pk(job_id), "JOB", consistent_read=True)
-    except DoesNotExist:
-        return None
+    return data.get_import_job(job_id)
 
 
 def get_report(job_id: str) -> tuple[ImportJob, list[ImportRowReport]]:
-    """The job and every reported row: one Query (`SK >= JOB` skips the stored chunks)."""
-    job: ImportJob | None = None
-    rows: list[ImportRowReport] = []
-    for item in TableItem.query(job_pk(job_id), TableItem.SK >= "JOB", consistent_read=True):
-        if isinstance(item, ImportJob):
-            job = item
-        elif isinstance(item, ImportRowReport):
-            rows.append(item)
+    job, rows = data.import_report(job_id)
     if job is None:
         raise NotFound("No such import job.")
-    return job, sorted(rows, key=lambda r: int(r.row))
+    return job, rows
 
 
 # --- the worker ------------------------------------------------------------------------------------
@@ -228,11 +186,7 @@ def run_import(payload: dict[str, Any]) -> None:
     if job.status in ("completed", "failed"):
         return  # a redelivered invocation: the work is done
     job.update(actions=[ImportJob.status.set("running")])
-    rows = [
-        row
-        for chunk in ImportChunk.query(job.PK, ImportChunk.SK.startswith("CHUNK#"))
-        for row in json.loads(chunk.rows)
-    ]
+    rows = [row for chunk in data.import_chunks(job.PK) for row in json.loads(chunk.rows)]
     outcome = _validate(rows, job.job_id)
     with ImportRowReport.batch_write() as batch:
         for report in outcome.reports:
@@ -306,7 +260,7 @@ def _row_errors(row: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def _report(number: int, outcome: str, errors: list[dict[str, str]]) -> ImportRowReport:
-    return ImportRowReport(SK=f"ROW#{number:05d}", row=number, outcome=outcome, errors=json.dumps(errors))
+    return data.row_report(number, outcome, json.dumps(errors))
 
 
 def _row_question_id(job_id: str, number: int) -> str:
@@ -329,7 +283,7 @@ def _write_valid_rows(job: ImportJob, valid: list[tuple[int, QuestionIn]]) -> No
     deltas = counter_deltas([(None, (q.category, q.subcategory, q.status)) for q in questions])
     nodes = sorted(deltas, key=lambda node: (node[0], node[1] or ""))  # same parts on every retry
     for part, start in enumerate(range(0, len(nodes), NODES_PER_PART)):
-        claim = ImportCounted(PK=job.PK, SK=f"COUNTED#{part:04d}", expires_at=job.expires_at)
+        claim = data.counted_claim(job.PK, part, job.expires_at)
         try:
             with transaction() as tx:
                 tx.save(claim, condition=ImportCounted.PK.does_not_exist())

@@ -12,6 +12,7 @@ from chalicelib.core.http import Call, endpoint, json_response
 from chalicelib.core.pagination import Page
 from chalicelib.core.security import Role
 from chalicelib.questions import imports, service
+from chalicelib.questions.data import ImportJob, ImportRowReport
 from chalicelib.questions.schemas import (
     ImportJobOut,
     ImportQuery,
@@ -136,7 +137,7 @@ def list_versions(call: Call) -> list[VersionOut]:
 IMPORT_MAX_BYTES = 6 * 1024 * 1024
 
 
-def _job_out(job: imports.ImportJob, rows: list[imports.ImportRowReport]) -> ImportJobOut:
+def _job_out(job: ImportJob, rows: list[ImportRowReport]) -> ImportJobOut:
     return ImportJobOut(
         id=job.job_id,
         status=job.status,

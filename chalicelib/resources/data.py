@@ -9,6 +9,8 @@ from pynamodb.expressions.condition import Condition
 from chalicelib.core.db import TableItem
 from chalicelib.core.pagination import collect, decode_cursor
 
+RESOURCE_SK = "RESOURCE"
+
 
 class Resource(TableItem, discriminator="Resource"):
     resource_id = UnicodeAttribute()
@@ -43,7 +45,7 @@ def resource_pk(resource_id: str) -> str:
 
 def get_resource(resource_id: str) -> Resource | None:
     try:
-        return Resource.get(resource_pk(resource_id), "RESOURCE", consistent_read=True)
+        return Resource.get(resource_pk(resource_id), RESOURCE_SK, consistent_read=True)
     except DoesNotExist:
         return None
 

@@ -75,7 +75,7 @@ def create_resource(actor: Principal, request: ResourceIn) -> ResourceOut:
     resource_id = clock.new_id()
     resource = Resource(
         PK=data.resource_pk(resource_id),
-        SK="RESOURCE",
+        SK=data.RESOURCE_SK,
         resource_id=resource_id,
         created_at=now,
         updated_at=now,

@@ -10,7 +10,7 @@ import time_machine
 from chalicelib.analytics import snapshot
 from chalicelib.core import clock, config
 from chalicelib.core.security import Role
-from chalicelib.localstack.meter import metering
+from local_stack.meter import metering
 from tests.support.accounts import PASSWORD, register, staff
 from tests.support.practice import answer, answers_by_id, right, small_bank, start, wrong
 

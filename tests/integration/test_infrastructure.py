@@ -64,7 +64,7 @@ def test_every_stage_is_configured():
 
 @pytest.mark.allow_scan
 def test_scan_guard_fails_a_test_that_scans(client):
-    from chalicelib.localstack.meter import metering
+    from local_stack.meter import metering
     from tests.support.guards import assert_no_scan
 
     with metering() as meter:

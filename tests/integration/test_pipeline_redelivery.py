@@ -19,9 +19,9 @@ from chalicelib.analytics.data import CategoryAggregate, DailyStat, DashboardSna
 from chalicelib.core.config import get_settings
 from chalicelib.core.db import TableItem
 from chalicelib.core.table_schema import create_table
-from chalicelib.localstack.streams import FakeLambdaContext, StreamPoller
 from chalicelib.practice.data import PracticeAnswer, PracticeSession, QuestionState
 from chalicelib.taxonomy.data import TAXONOMY_PK, Category, category_sk
+from local_stack.streams import FakeLambdaContext, StreamPoller
 
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 _users = itertools.count()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.localstack.meter import Meter
+from local_stack.meter import Meter
 
 
 def assert_no_scan(meter: Meter) -> None:

@@ -8,7 +8,7 @@ import argparse
 import os
 import threading
 
-from chalicelib.localstack import environment
+from local_stack import environment
 
 
 def main() -> None:
@@ -31,8 +31,8 @@ def main() -> None:
     from app import app
     from chalicelib.core.config import get_settings
     from chalicelib.core.table_schema import create_table
-    from chalicelib.localstack import gateway
-    from chalicelib.localstack.streams import StreamPoller
+    from local_stack import gateway
+    from local_stack.streams import StreamPoller
     from seeds.loader import load_all
 
     settings = get_settings()
@@ -65,7 +65,7 @@ def _start_embedded_dynamodb(endpoint_url: str) -> None:
 
     from moto.server import ThreadedMotoServer
 
-    from chalicelib.localstack import moto_patches
+    from local_stack import moto_patches
 
     moto_patches.install()
 

@@ -1,12 +1,12 @@
 """Run a scheduled job by name against the local stack (or DYNAMODB_ENDPOINT_URL):
-`python -m chalicelib.localstack.jobs NAME` (`make job NAME=...`); `--list` shows the names."""
+`python -m local_stack.jobs NAME` (`make job NAME=...`); `--list` shows the names."""
 
 from __future__ import annotations
 
 import argparse
 import json
 
-from chalicelib.localstack import environment
+from local_stack import environment
 
 
 def main() -> None:
