@@ -43,6 +43,11 @@ ERROR_SCHEMA = {
 }
 
 
+# Ids are opaque strings (time-ordered hex today): clients store and send them back, never parse them.
+PATH_PARAMETER = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}
+PATH_DESCRIPTION = "An opaque string id or slug: store it and send it back; never parse it."
+
+
 @lru_cache(maxsize=1)
 def openapi_document() -> dict[str, Any]:
     models = _collect_models()
@@ -57,7 +62,10 @@ def openapi_document() -> dict[str, Any]:
         "info": {
             "title": "OpenMRCS API",
             "version": "1.0.0",
-            "description": "Question bank, Practice Mode, mock exams and progress analytics for MRCS candidates.",
+            "description": (
+                "Question bank, Practice Mode, mock exams and progress analytics for MRCS candidates. "
+                "Every id is an opaque string: store it and send it back; never parse it or assume a number."
+            ),
         },
         "servers": [{"url": API_PREFIX}],
         "paths": paths,
@@ -117,17 +125,22 @@ def _operation(spec: Endpoint, key_map: dict[Any, Any]) -> dict[str, Any]:
 
 def _parameters(spec: Endpoint, key_map: dict[Any, Any]) -> list[dict[str, Any]]:
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {"name": name, "in": "path", "required": True, "schema": PATH_PARAMETER, "description": PATH_DESCRIPTION}
         for name in re.findall(r"\{(\w+)\}", spec.path)
     ]
     if spec.query is not None:
+        # The model's own schema carries every bound (minimum, maximum, pattern, enum) per field.
+        properties = spec.query.model_json_schema(ref_template=REF, by_alias=True).get("properties", {})
         for name, field in spec.query.model_fields.items():
+            alias = field.alias or name
+            schema = dict(properties.get(alias) or TypeAdapter(field.annotation or Any).json_schema(ref_template=REF))
+            schema.pop("title", None)
             parameters.append(
                 {
-                    "name": field.alias or name,
+                    "name": alias,
                     "in": "query",
                     "required": field.is_required(),
-                    "schema": TypeAdapter(field.annotation or Any).json_schema(ref_template=REF),
+                    "schema": schema,
                     **({"description": field.description} if field.description else {}),
                 }
             )
