@@ -135,26 +135,10 @@ def _refuse_if_locked(user: UserItem) -> None:
 
 def _record_failed_login(user: UserItem) -> None:
     settings = get_settings()
-    state = {"user": user}
-
-    def attempt() -> None:
-        current = state["user"]
-        now = clock.epoch()
-        window_open = now - int(current.login_window_started) < settings.login_window_sec
-        failures = int(current.login_failures) + 1 if window_open else 1
-        locks = failures >= settings.login_max_failures
-        actions: list[Action] = [UserItem.login_failures.set(0 if locks else failures)]
-        if not window_open:
-            actions.append(UserItem.login_window_started.set(now))
-        if locks:
-            actions.append(UserItem.locked_until.set(now + settings.lockout_sec))
-        try:
-            current.update(actions=actions)
-        except UpdateError:
-            state["user"] = data.get_user(current.user_id) or current
-            raise
-
-    retry_on_conflict(attempt)
+    now = clock.epoch()
+    failures = data.count_login_failure(user, now, settings.login_window_sec)
+    if failures >= settings.login_max_failures:
+        data.lock_out(user, now + settings.lockout_sec)
     metrics.add_metric(name="LoginFailed", unit="Count", value=1)
     logger.info("login failed", extra={"user_id": user.user_id})
 

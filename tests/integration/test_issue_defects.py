@@ -4,6 +4,7 @@ right 4xx (never a 500), and the spec's payloads accepted as a frontend written 
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from local_stack.meter import metering
 from tests.integration.test_exams import blueprint_template
 from tests.integration.test_exams import start as start_exam
 from tests.integration.test_resources_pages_audit import resource_body
-from tests.support.accounts import register, staff
+from tests.support.accounts import PASSWORD, register, staff
 from tests.support.practice import answer, answers_by_id, right, small_bank, start, wrong
 
 
@@ -85,6 +86,25 @@ class TestBadInputNeverA500:
         token = register(client)["access"]
         response = client.post("/practice/sessions", {"categories": ["anatomy"], "question_count": "2"}, token=token)
         assert response.status == 422
+
+
+class TestParallelFailedLogins:
+    def test_parallel_wrong_passwords_are_all_401_or_429_and_each_one_counts(self, client):
+        email = "target@example.com"
+        register(client, email)
+        statuses: list[int] = []
+
+        def guess(i: int) -> None:
+            statuses.append(client.post("/auth/login", {"email": email, "password": f"wrong-guess-{i}"}).status)
+
+        threads = [threading.Thread(target=guess, args=(i,)) for i in range(12)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(statuses) == 12 and set(statuses) <= {401, 429}, statuses
+        locked = client.post("/auth/login", {"email": email, "password": PASSWORD})
+        assert locked.status == 429 and int(locked.headers["retry-after"]) > 0  # the lockout landed
 
 
 class TestTheSpecsPayloads:
