@@ -18,11 +18,11 @@ from chalicelib.accounts.schemas import (
     UpdateProfileRequest,
     UserOut,
 )
-from chalicelib.audit.data import new_event
+from chalicelib.audit.data import Change, audited_transaction
 from chalicelib.core import clock
 from chalicelib.core.cache import TtlCache
 from chalicelib.core.config import get_settings
-from chalicelib.core.db import is_condition_failure, retry_on_conflict, transaction
+from chalicelib.core.db import is_condition_failure, retry_on_conflict
 from chalicelib.core.email import Email, get_sender
 from chalicelib.core.errors import ApiError, Conflict, NotFound, TooManyRequests, Unauthorized
 from chalicelib.core.observability import logger, metrics
@@ -375,23 +375,11 @@ def change_role(actor: Principal, user_id: str, role: Role) -> UserOut:
         raise NotFound("No such user.")
     if user.user_id == actor.user_id and role != Role.ADMIN:
         raise Conflict("You cannot remove your own admin role; ask another admin.")
-    before = user.role
-    event = new_event(
-        actor_id=actor.user_id,
-        action="user.role_changed",
-        entity_type="user",
-        entity_id=user_id,
-        before={"role": before},
-        after={"role": role.value},
+    change = Change(
+        actor.user_id, "user.role_changed", "user", user_id, before={"role": user.role}, after={"role": role.value}
     )
-    try:
-        with transaction() as tx:
-            tx.update(user, actions=[UserItem.role.set(role.value), UserItem.updated_at.set(_now_ms())])
-            tx.save(event)
-    except TransactWriteError as exc:
-        if is_condition_failure(exc):
-            raise Conflict("The user changed meanwhile; retry.") from exc
-        raise
+    with audited_transaction(change, otherwise=Conflict("The user changed meanwhile; retry.")) as tx:
+        tx.update(user, actions=[UserItem.role.set(role.value), UserItem.updated_at.set(_now_ms())])  # version-checked
     user.role = role.value
     logger.info("role changed", extra={"target_user_id": user_id, "role": role.value})
     return to_user_out(user)

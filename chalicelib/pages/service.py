@@ -7,10 +7,9 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from chalicelib.audit.data import new_event
+from chalicelib.audit.data import Change, audited_transaction
 from chalicelib.core import clock
-from chalicelib.core.db import transaction
-from chalicelib.core.errors import NotFound, field_error
+from chalicelib.core.errors import Conflict, NotFound, field_error
 from chalicelib.core.schemas import StaffFieldsModel
 from chalicelib.core.security import Principal, Role, can
 from chalicelib.pages import data
@@ -76,17 +75,18 @@ def put_page(actor: Principal, slug: str, request: PageIn) -> tuple[PageOut, boo
         updated_at=clock.iso(clock.now()),
         updated_by=actor.user_id,
     )
-    event = new_event(
-        actor_id=actor.user_id,
-        action="page.updated" if existing else "page.created",
-        entity_type="page",
-        entity_id=slug,
+    change = Change(
+        actor.user_id,
+        "page.updated" if existing else "page.created",
+        "page",
+        slug,
         before=to_out(existing, staff=True).model_dump() if existing else None,
         after=to_out(page, staff=True).model_dump(),
     )
-    with transaction() as tx:
-        tx.save(page)
-        tx.save(event)
+    # Optimistic: a create must still be new, an edit must find the version it read.
+    unchanged = Page.PK.does_not_exist() if existing is None else Page.updated_at == existing.updated_at
+    with audited_transaction(change, otherwise=Conflict("The page changed meanwhile; reload and retry.")) as tx:
+        tx.save(page, condition=unchanged)
     return to_out(page, staff=True), existing is None
 
 
@@ -94,13 +94,6 @@ def delete_page(actor: Principal, slug: str) -> None:
     page = data.get_page(slug)
     if page is None:
         raise NotFound("No such page.")
-    event = new_event(
-        actor_id=actor.user_id,
-        action="page.deleted",
-        entity_type="page",
-        entity_id=slug,
-        before=to_out(page, staff=True).model_dump(),
-    )
-    with transaction() as tx:
-        tx.delete(page)
-        tx.save(event)
+    change = Change(actor.user_id, "page.deleted", "page", slug, before=to_out(page, staff=True).model_dump())
+    with audited_transaction(change, otherwise=Conflict("The page changed meanwhile; reload and retry.")) as tx:
+        tx.delete(page, condition=Page.updated_at == page.updated_at)

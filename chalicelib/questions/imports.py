@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib.audit.data import new_event
+from chalicelib.audit.data import Change, audited_transaction
 from chalicelib.core import clock
 from chalicelib.core.db import TableItem, cancelled_positions, is_condition_failure, transaction
 from chalicelib.core.errors import MalformedRequest, NotFound, Unprocessable
@@ -295,20 +295,9 @@ def _write_valid_rows(job: ImportJob, valid: list[tuple[int, QuestionIn]]) -> No
 
 
 def _finish(job: ImportJob, *, created: int, skipped: int, failed: int) -> None:
-    event = new_event(
-        actor_id=job.created_by,
-        action="questions.imported",
-        entity_type="import",
-        entity_id=job.job_id,
-        after={
-            "dry_run": job.dry_run,
-            "created": created if not job.dry_run else 0,
-            "would_create": created,
-            "skipped": skipped,
-            "failed": failed,
-        },
-    )
-    with transaction() as tx:
+    counts = {"skipped": skipped, "failed": failed}
+    after = {"dry_run": job.dry_run, "created": 0 if job.dry_run else created, "would_create": created, **counts}
+    with audited_transaction(Change(job.created_by, "questions.imported", "import", job.job_id, after=after)) as tx:
         tx.update(
             job,
             actions=[
@@ -319,7 +308,6 @@ def _finish(job: ImportJob, *, created: int, skipped: int, failed: int) -> None:
                 ImportJob.finished_at.set(clock.iso(clock.now())),
             ],
         )
-        tx.save(event)
 
 
 def parse_upload(content_type: str, raw: bytes, dry_run_param: bool) -> tuple[list[dict[str, Any]], bool, str]:

@@ -6,12 +6,10 @@ import secrets
 from typing import Any
 
 from pydantic import ValidationError
-from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.audit.data import new_event
+from chalicelib.audit.data import Change, audited_transaction
 from chalicelib.core import clock
-from chalicelib.core.db import cancelled_positions, is_condition_failure, transaction
 from chalicelib.core.errors import Conflict, Forbidden, NotFound, field_error, from_validation_error
 from chalicelib.core.pagination import Page
 from chalicelib.core.security import Principal, is_staff
@@ -233,24 +231,14 @@ def create_question(actor: Principal, request: QuestionIn) -> QuestionStaff:
     check_taxonomy(request.category, request.subcategory)
     question = build_question(actor.user_id, request)
     created = to_staff(question).model_copy(update={"version": 1})
-    event = new_event(
-        actor_id=actor.user_id,
-        action="question.created",
-        entity_type="question",
-        entity_id=question.question_id,
-        after=created.model_dump(mode="json"),
+    change = Change(
+        actor.user_id, "question.created", "question", question.question_id, after=created.model_dump(mode="json")
     )
-    try:
-        with transaction() as tx:
-            tx.save(question)  # pynamodb adds attribute_not_exists(version): a fresh item only
-            tx.save(data.stem_claim(question.question_id, question.stem_hash), condition=StemClaim.PK.does_not_exist())
-            tx.save(version_item(question, 1))
-            add_counter_updates(tx, [(None, _placement(question))])
-            tx.save(event)
-    except TransactWriteError as exc:
-        if is_condition_failure(exc) and 1 in cancelled_positions(exc):
-            raise Conflict(DUPLICATE) from exc
-        raise
+    with audited_transaction(change, refusals={1: Conflict(DUPLICATE)}) as tx:
+        tx.save(question)  # pynamodb adds attribute_not_exists(version): a fresh item only
+        tx.save(data.stem_claim(question.question_id, question.stem_hash), condition=StemClaim.PK.does_not_exist())
+        tx.save(version_item(question, 1))
+        add_counter_updates(tx, [(None, _placement(question))])
     return created
 
 
@@ -279,33 +267,24 @@ def _edit(actor: Principal, question: Question, request: QuestionIn) -> Question
     before_view = to_staff(question)
     before_placement, old_hash, number = _placement(question), question.stem_hash, int(question.version or 0) + 1
     _apply(question, request, list(question.issued_option_ids), actor.user_id, clock.iso(clock.now()))
-    event = new_event(
-        actor_id=actor.user_id,
-        action="question.updated",
-        entity_type="question",
-        entity_id=question.question_id,
+    after = to_staff(question).model_dump(mode="json")
+    change = Change(
+        actor.user_id,
+        "question.updated",
+        "question",
+        question.question_id,
         before=before_view.model_dump(mode="json"),
-        after=to_staff(question).model_dump(mode="json"),
+        after=after,
     )
     new_version = version_item(question, number)
-    try:
-        with transaction() as tx:
-            tx.save(question)  # version-checked: a concurrent edit makes this one fail, not vanish
-            if question.stem_hash != old_hash:
-                tx.delete(data.stem_claim(question.question_id, old_hash))
-                tx.save(
-                    data.stem_claim(question.question_id, question.stem_hash), condition=StemClaim.PK.does_not_exist()
-                )
-            tx.save(new_version)
-            add_counter_updates(tx, [(before_placement, _placement(question))])
-            tx.save(event)
-    except TransactWriteError as exc:
-        positions = cancelled_positions(exc) if is_condition_failure(exc) else []
-        if 0 in positions:
-            raise Conflict("The question was edited meanwhile; reload and retry.") from exc
-        if positions:
-            raise Conflict(DUPLICATE) from exc
-        raise
+    edited_meanwhile = Conflict("The question was edited meanwhile; reload and retry.")
+    with audited_transaction(change, refusals={0: edited_meanwhile}, otherwise=Conflict(DUPLICATE)) as tx:
+        tx.save(question)  # version-checked: a concurrent edit makes this one fail, not vanish
+        if question.stem_hash != old_hash:
+            tx.delete(data.stem_claim(question.question_id, old_hash))
+            tx.save(data.stem_claim(question.question_id, question.stem_hash), condition=StemClaim.PK.does_not_exist())
+        tx.save(new_version)
+        add_counter_updates(tx, [(before_placement, _placement(question))])
     question.version = number
     return to_staff(question)
 
@@ -320,25 +299,15 @@ def delete_question(actor: Principal, question_id: str) -> QuestionStaff | None:
             return to_staff(question)
         request = QuestionIn.model_validate({**_as_input(question), "status": "archived"})
         return _edit(actor, question, request)
-    event = new_event(
-        actor_id=actor.user_id,
-        action="question.deleted",
-        entity_type="question",
-        entity_id=question_id,
-        before=to_staff(question).model_dump(mode="json"),
+    change = Change(
+        actor.user_id, "question.deleted", "question", question_id, before=to_staff(question).model_dump(mode="json")
     )
-    try:
-        with transaction() as tx:
-            tx.delete(question)  # version-checked
-            tx.delete(data.stem_claim(question_id, question.stem_hash))
-            for version in data.versions(question_id):
-                tx.delete(version)
-            add_counter_updates(tx, [(_placement(question), None)])
-            tx.save(event)
-    except TransactWriteError as exc:
-        if is_condition_failure(exc):
-            raise Conflict("The question was edited meanwhile; reload and retry.") from exc
-        raise
+    with audited_transaction(change, otherwise=Conflict("The question was edited meanwhile; reload and retry.")) as tx:
+        tx.delete(question)  # version-checked
+        tx.delete(data.stem_claim(question_id, question.stem_hash))
+        for version in data.versions(question_id):
+            tx.delete(version)
+        add_counter_updates(tx, [(_placement(question), None)])
     return None
 
 

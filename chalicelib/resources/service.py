@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 
-from chalicelib.audit.data import new_event
+from chalicelib.audit.data import Change, audited_transaction
 from chalicelib.core import clock
-from chalicelib.core.db import is_condition_failure, transaction
 from chalicelib.core.errors import Conflict, Forbidden, NotFound, field_error
 from chalicelib.core.pagination import Page
 from chalicelib.core.security import Principal, Role, can
@@ -112,34 +110,16 @@ def delete_resource(actor: Principal, resource_id: str) -> None:
     resource = data.get_resource(resource_id)
     if resource is None:
         raise NotFound("No such resource.")
-    event = new_event(
-        actor_id=actor.user_id,
-        action="resource.deleted",
-        entity_type="resource",
-        entity_id=resource_id,
-        before=to_out(resource, staff=True).model_dump(mode="json"),
-    )
-    with transaction() as tx:
-        tx.delete(resource)
-        tx.save(event)
+    before = to_out(resource, staff=True).model_dump(mode="json")
+    change = Change(actor.user_id, "resource.deleted", "resource", resource_id, before=before)
+    with audited_transaction(change, otherwise=Conflict("The resource changed meanwhile; reload and retry.")) as tx:
+        tx.delete(resource, condition=Resource.updated_at == resource.updated_at)
 
 
 def _save(
     actor: Principal, resource: Resource, action: str, *, before: dict[str, Any] | None, condition: Condition
 ) -> None:
-    event = new_event(
-        actor_id=actor.user_id,
-        action=action,
-        entity_type="resource",
-        entity_id=resource.resource_id,
-        before=before,
-        after=to_out(resource, staff=True).model_dump(mode="json"),
-    )
-    try:
-        with transaction() as tx:
-            tx.save(resource, condition=condition)
-            tx.save(event)
-    except TransactWriteError as exc:
-        if is_condition_failure(exc):
-            raise Conflict("The resource changed meanwhile; reload and retry.") from exc
-        raise
+    after = to_out(resource, staff=True).model_dump(mode="json")
+    change = Change(actor.user_id, action, "resource", resource.resource_id, before=before, after=after)
+    with audited_transaction(change, otherwise=Conflict("The resource changed meanwhile; reload and retry.")) as tx:
+        tx.save(resource, condition=condition)

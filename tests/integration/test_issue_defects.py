@@ -218,3 +218,21 @@ class TestExamReadsAndErrors:
         assert twice.status == 409 and twice.error_code == "already_submitted"
         missing = client.get("/exams/sessions/nope", token=token)
         assert missing.status == 404 and missing.error_code == "exam_not_found"
+
+
+class TestStaffWritesThatRace:
+    def test_a_page_edited_meanwhile_is_a_409_not_a_silent_overwrite(self, client, monkeypatch):
+        admin = staff(client, Role.ADMIN)
+        page = {"title": "Privacy", "body": "# Privacy", "status": "draft"}
+        assert client.put("/pages/privacy", page, token=admin["access"]).status == 201
+        from chalicelib.pages import data as pages_data
+
+        stale = pages_data.get_page("privacy")
+        with time_machine.travel(datetime.now(UTC) + timedelta(seconds=2)):
+            edited = client.put("/pages/privacy", {**page, "body": "# Privacy v2"}, token=admin["access"])
+            assert edited.status == 200
+            monkeypatch.setattr(pages_data, "get_page", lambda slug: stale)  # a request that read before the edit
+            lost = client.put("/pages/privacy", {**page, "body": "# Privacy v3"}, token=admin["access"])
+        assert lost.status == 409 and lost.error_code == "conflict"
+        monkeypatch.undo()
+        assert client.get("/pages/privacy", token=admin["access"]).json["body"] == "# Privacy v2"
