@@ -36,11 +36,11 @@ def _bank(api: Api, admin_token: str, per_category: int = 40) -> list[dict[str, 
 def _seed_history(user_id: str, attempts: int, questions: list[dict[str, Any]]) -> None:
     """Write a learner's history directly: raw answers and sessions plus the aggregates the pipeline
     would have built (this measures reads, not the pipeline's throughput)."""
+    from chalicelib.analytics import data as analytics
     from chalicelib.analytics import snapshot
-    from chalicelib.analytics.data import CategoryAggregate, DailyStat, aggregate_sk
     from chalicelib.core import clock
     from chalicelib.core.db import TableItem
-    from chalicelib.practice.data import PracticeAnswer, PracticeSession, QuestionState
+    from chalicelib.practice import data as practice
 
     rng = random.Random(attempts)
     today = clock.now().date()
@@ -53,12 +53,10 @@ def _seed_history(user_id: str, attempts: int, questions: list[dict[str, Any]]) 
             good = rng.random() < 0.7
             day = (today - timedelta(days=index % 365)).isoformat()
             batch.save(
-                PracticeAnswer(
-                    PK=f"PRACTICE#{session_id}",
-                    SK=f"Q#{question['id']}#{index}",
-                    session_id=session_id,
+                practice.new_answer(
+                    session_id,
+                    question["id"],
                     user_id=user_id,
-                    question_id=question["id"],
                     question_version=1,
                     category=question["category"],
                     subcategory=None,
@@ -72,11 +70,9 @@ def _seed_history(user_id: str, attempts: int, questions: list[dict[str, Any]]) 
             )
             if index % 20 == 0:
                 batch.save(
-                    PracticeSession(
-                        PK=f"USER#{user_id}",
-                        SK=f"PRACTICE#{session_id}",
-                        session_id=session_id,
-                        user_id=user_id,
+                    practice.new_session(
+                        user_id,
+                        session_id,
                         pool="all",
                         requested=20,
                         question_ids=[q["id"] for q in questions[:20]],
@@ -94,36 +90,18 @@ def _seed_history(user_id: str, attempts: int, questions: list[dict[str, Any]]) 
             stat = days.setdefault(day, [0, 0])
             stat[0], stat[1] = stat[0] + 1, stat[1] + int(good)
         for category, (answered, correct) in aggs.items():
-            batch.save(
-                CategoryAggregate(
-                    PK=f"USER#{user_id}",
-                    SK=aggregate_sk(category),
-                    category=category,
-                    answered=answered,
-                    correct=correct,
-                )
-            )
+            aggregate = analytics.aggregate_ref(user_id, category)
+            aggregate.category, aggregate.answered, aggregate.correct = category, answered, correct
+            batch.save(aggregate)
         for day, (answered, correct) in days.items():
-            batch.save(
-                DailyStat(
-                    PK=f"USER#{user_id}",
-                    SK=f"DAY#{day}",
-                    date=day,
-                    answered=answered,
-                    correct=correct,
-                    attempt_time_sec=45 * answered,
-                )
-            )
+            day_item = analytics.day_ref(user_id, day)
+            day_item.date, day_item.answered, day_item.correct = day, answered, correct
+            day_item.attempt_time_sec = 45 * answered
+            batch.save(day_item)
         for question in questions[: min(attempts, len(questions))]:
-            batch.save(
-                QuestionState(
-                    PK=f"USER#{user_id}",
-                    SK=f"QSTATE#{question['id']}",
-                    question_id=question["id"],
-                    answered=1,
-                    last_correct=True,
-                )
-            )
+            state = practice.question_state_ref(user_id, question["id"])
+            state.question_id, state.answered, state.last_correct = question["id"], 1, True
+            batch.save(state)
     snapshot.rebuild(user_id)
 
 
@@ -192,7 +170,7 @@ def stream_batch_cost(api: Api) -> list[str]:
     """Deliver one batch of 100 fresh attempts (5 learners x 20) to the stream handler."""
     from app import app
     from chalicelib.core.config import get_settings
-    from chalicelib.practice.data import PracticeAnswer
+    from chalicelib.practice import data as practice
     from local_stack.meter import metering
     from local_stack.streams import FakeLambdaContext, StreamPoller
 
@@ -200,12 +178,10 @@ def stream_batch_cost(api: Api) -> list[str]:
     poller.read()  # skip everything written so far
     for learner in range(5):
         for n in range(20):
-            PracticeAnswer(
-                PK=f"PRACTICE#batch-{learner}",
-                SK=f"Q#q{n}",
-                session_id=f"batch-{learner}",
+            practice.new_answer(
+                f"batch-{learner}",
+                f"q{n}",
                 user_id=f"batch-user-{learner}",
-                question_id=f"q{n}",
                 question_version=1,
                 category=CATEGORIES[n % 3],
                 subcategory=None,

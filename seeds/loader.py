@@ -166,7 +166,7 @@ def allocate(available: dict[str, int], total: int) -> dict[str, int]:
 
 
 def load_exam_templates() -> dict[str, int]:
-    from chalicelib.exams.data import TEMPLATES_PK, ExamTemplate
+    from chalicelib.exams import data as exams
     from seeds.question_bank import build_questions
 
     papers = {c["slug"]: c["paper"] for c in json.loads((SEED_DIR / "taxonomy.json").read_text())}
@@ -207,10 +207,8 @@ def load_exam_templates() -> dict[str, int]:
     created = 0
     for index, (template_id, name, paper_name, minutes, total, description, blueprint) in enumerate(templates, 1):
         created += _put_new(
-            ExamTemplate(
-                PK=TEMPLATES_PK,
-                SK=f"TPL#{template_id}",
-                template_id=template_id,
+            exams.new_template(
+                template_id,
                 name=name,
                 paper=paper_name,
                 duration_minutes=minutes,

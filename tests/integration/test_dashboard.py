@@ -7,8 +7,10 @@ from datetime import timedelta
 import pytest
 import time_machine
 
+from chalicelib.analytics import data as analytics_data
 from chalicelib.analytics import snapshot
 from chalicelib.core import clock, config
+from chalicelib.core.db import user_pk
 from chalicelib.core.security import Role
 from local_stack.meter import metering
 from tests.support.accounts import PASSWORD, register, staff
@@ -157,7 +159,7 @@ def test_daily_job_rebuilds_active_learners(client, bank, stream):
     learner = register(client)
     practise(client, learner["access"], bank, "anatomy", [True])
     stream.poll_once()
-    DashboardSnapshot(PK=f"USER#{learner['user']['id']}", SK="DASHBOARD").delete()
+    DashboardSnapshot(PK=user_pk(learner["user"]["id"]), SK=analytics_data.SNAPSHOT_SK).delete()
     assert run_job("recompute_suggestions") == {"users": 1}
     board = client.get("/dashboard", token=learner["access"]).json
     assert board["performance"]["correct"] == 1

@@ -15,11 +15,13 @@ import pytest
 from botocore.client import BaseClient
 
 from app import app
+from chalicelib.analytics import data as analytics_data
 from chalicelib.analytics.data import CategoryAggregate, DailyStat, DashboardSnapshot, LastActivity
 from chalicelib.core.config import get_settings
-from chalicelib.core.db import TableItem
+from chalicelib.core.db import TableItem, user_pk
 from chalicelib.core.table_schema import create_table
-from chalicelib.practice.data import PracticeAnswer, PracticeSession, QuestionState
+from chalicelib.practice import data as practice_data
+from chalicelib.practice.data import PracticeSession, QuestionState
 from chalicelib.taxonomy.data import TAXONOMY_PK, Category, category_sk
 from local_stack.streams import FakeLambdaContext, StreamPoller
 
@@ -42,12 +44,10 @@ def write_sources(rng: random.Random, users: int = 2) -> list[str]:
                 category, sub = ("anatomy", "thorax") if n % 2 else ("physiology", None)
                 qid = f"q{n % 4}"  # q0 is answered twice: in both sessions
                 answers.append(
-                    PracticeAnswer(
-                        PK=f"PRACTICE#{sid}",
-                        SK=f"Q#{qid}",
-                        session_id=sid,
+                    practice_data.new_answer(
+                        sid,
+                        qid,
                         user_id=user,
-                        question_id=qid,
                         question_version=1,
                         category=category,
                         subcategory=sub,
@@ -63,11 +63,9 @@ def write_sources(rng: random.Random, users: int = 2) -> list[str]:
             for answer in unique:
                 answer.save()
             answered, correct = len(unique), sum(a.is_correct for a in unique)
-            session = PracticeSession(
-                PK=f"USER#{user}",
-                SK=f"PRACTICE#{sid}",
-                session_id=sid,
-                user_id=user,
+            session = practice_data.new_session(
+                user,
+                sid,
                 pool="all",
                 requested=5,
                 question_ids=[a.question_id for a in unique],
@@ -93,12 +91,13 @@ def expected(users: list[str]) -> dict[str, Any]:
     """Recompute every aggregate from the raw answers."""
     result: dict[str, Any] = {}
     for user in users:
-        raw = [a for s in range(2) for a in PracticeAnswer.query(f"PRACTICE#{user}-s{s}")]
+        raw = [a for s in range(2) for a in practice_data.answers(f"{user}-s{s}")]
         aggs: dict[str, list[Any]] = defaultdict(lambda: [0, 0, ""])
         days: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
         states: dict[str, list[Any]] = defaultdict(lambda: [0, None, ""])
         for a in raw:
-            for key in [f"AGG#{a.category}#"] + ([f"AGG#{a.category}#{a.subcategory}"] if a.subcategory else []):
+            nodes = [None, a.subcategory] if a.subcategory else [None]
+            for key in [analytics_data.aggregate_sk(a.category, sub) for sub in nodes]:
                 aggs[key][0] += 1
                 aggs[key][1] += int(a.is_correct)
                 aggs[key][2] = max(aggs[key][2], a.answered_at)
@@ -123,7 +122,7 @@ def expected(users: list[str]) -> dict[str, Any]:
 def actual(users: list[str]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for user in users:
-        items = list(TableItem.query(f"USER#{user}"))
+        items = list(TableItem.query(user_pk(user)))
         snapshot = next((i for i in items if isinstance(i, DashboardSnapshot)), None)
         last = next((i for i in items if isinstance(i, LastActivity)), None)
         result[user] = {
