@@ -83,11 +83,22 @@ def load_taxonomy() -> dict[str, int]:
     return {"created": created, "existing": total - created}
 
 
+QUESTIONS_DIR = SEED_DIR / "questions"
+
+
+def seed_questions() -> list[dict[str, Any]]:
+    """Every seed question, from the files content editors maintain in the import format
+    (`docs/question-import.md`): one file per category, `{"questions": [...]}`."""
+    rows: list[dict[str, Any]] = []
+    for path in sorted(QUESTIONS_DIR.glob("*.json")):
+        rows.extend(json.loads(path.read_text(encoding="utf-8"))["questions"])
+    return rows
+
+
 def load_questions() -> dict[str, int]:
     from chalicelib.questions import imports
-    from seeds.question_bank import build_questions
 
-    rows = build_questions()
+    rows = seed_questions()
     # The job id is derived from the content: the same seeds are imported once, changed seeds again
     # (their unchanged questions are then skipped as duplicates).
     job_id = "seed-" + hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:20]
@@ -167,11 +178,10 @@ def allocate(available: dict[str, int], total: int) -> dict[str, int]:
 
 def load_exam_templates() -> dict[str, int]:
     from chalicelib.exams import data as exams
-    from seeds.question_bank import build_questions
 
     papers = {c["slug"]: c["paper"] for c in json.loads((SEED_DIR / "taxonomy.json").read_text())}
     counts: dict[str, int] = {}
-    for question in build_questions():
+    for question in seed_questions():
         counts[question["category"]] = counts.get(question["category"], 0) + 1
     paper = {n: {slug: c for slug, c in counts.items() if papers[slug] == n} for n in (1, 2)}
     largest = dict(sorted(counts.items(), key=lambda kv: -kv[1])[:5])

@@ -22,7 +22,7 @@ Percent = Annotated[float, Field(ge=0, le=100)]
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
 
-    stage: Literal["dev", "staging", "prod", "local", "test"] = "dev"
+    stage: Literal["dev", "staging", "prod", "local", "test", "bench"] = "dev"
     table_name: Annotated[str, Field(min_length=3, max_length=255)] = "openmrcs-dev"
     aws_region: str = ""
     aws_default_region: str = "eu-west-2"

@@ -6,13 +6,13 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from seeds.question_bank import build_questions
+from seeds.loader import seed_questions
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
 def test_question_bank_is_big_enough_for_the_mocks():
-    questions = build_questions()
+    questions = seed_questions()
     taxonomy = json.loads((SEEDS / "taxonomy.json").read_text())
     paper = {c["slug"]: c["paper"] for c in taxonomy}
     per_category = Counter(q["category"] for q in questions)
@@ -25,19 +25,63 @@ def test_question_bank_is_big_enough_for_the_mocks():
     assert all(q["explanation"] and q["reference"] for q in questions)
 
 
+def _is_scenario(question: dict) -> bool:
+    """MRCS Part A form: a clinical stem of a few sentences ending in a lead-in question, five
+    options with one best answer, and an explanation long enough to cover the wrong options."""
+    options = question["options"]
+    return (
+        len(question["stem"]) >= 100
+        and question["stem"].rstrip().endswith("?")
+        and question["stem"].count(".") >= 1
+        and len(options) == 5
+        and sum(o["is_correct"] for o in options) == 1
+        and len(question["explanation"]) >= 300
+    )
+
+
+def test_at_least_150_scenario_items_across_the_syllabus_and_every_difficulty():
+    scenarios = [q for q in seed_questions() if _is_scenario(q)]
+    assert len(scenarios) >= 150
+    assert len({q["category"] for q in scenarios}) == 25  # every category of the syllabus
+    assert {q["difficulty"] for q in scenarios} == {1, 2, 3, 4, 5}
+    assert all(any(ch.isdigit() for ch in q["reference"]) for q in scenarios)  # an edition, year or chapter
+
+
+def test_known_ambiguous_items_stay_unambiguous():
+    for question in seed_questions():
+        texts = {o["text"] for o in question["options"]}
+        assert not {"Gas (nitrogen) embolism", "Air embolism"} <= texts, question["stem"]
+        assert len(texts) == len(question["options"]), question["stem"]  # no option offered twice
+    magnum = next(q for q in seed_questions() if q["stem"] == "Which structure passes through the foramen magnum?")
+    wrong = [o["text"] for o in magnum["options"] if not o["is_correct"]]
+    assert not any("accessory" in text.lower() for text in wrong)  # its spinal roots do pass through it
+
+
+def test_seed_files_are_valid_import_documents():
+    from chalicelib.questions.schemas import QuestionIn
+
+    for path in sorted((SEEDS / "questions").glob("*.json")):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        assert set(document) == {"questions"}, path.name
+        for row in document["questions"]:
+            QuestionIn.model_validate(row)
+            assert row["category"] == path.stem, path.name
+
+
 def test_everything_loads_through_the_api_once(client):
     from seeds.loader import load_all
 
     first = load_all()
     second = load_all()
-    assert first["questions"]["created"] == len(build_questions())
+    assert first["questions"]["created"] == len(seed_questions())
     assert all(counts["created"] == 0 for counts in second.values()), second
     categories = client.get("/categories").json
     assert len(categories) == 25
-    assert sum(c["question_count"] for c in categories) == len(build_questions())
+    assert sum(c["question_count"] for c in categories) == len(seed_questions())
     login = client.post("/auth/login", {"email": "learner@openmrcs.local", "password": "ChangeMe-123!"}).json
     questions = client.get("/questions?category=anatomy-embryology&limit=100", token=login["access"]).json["items"]
-    assert len(questions) == 50 and all("is_correct" not in o for q in questions for o in q["options"])
+    in_anatomy = sum(q["category"] == "anatomy-embryology" for q in seed_questions())
+    assert len(questions) == in_anatomy and all("is_correct" not in o for q in questions for o in q["options"])
     featured = client.get("/resources?featured=true&limit=50").json["items"]
     assert len(featured) >= 5 and all(r["alt_text"] for r in featured)
     assert len(client.get("/resources?limit=50").json["items"]) >= 12
