@@ -130,7 +130,11 @@ def endpoint_costs(api: Api, sizes: tuple[int, ...] = (10, 1000, 10000)) -> list
         token, user_id = registered.body["access"], registered.body["user"]["id"]
         _seed_history(user_id, size, questions)
         reset_all_caches()
-        api.call("GET", "/dashboard", token=token)  # featured resources cached, as in a warm Lambda
+        # A warm Lambda: featured resources, the taxonomy and this learner's time zone are cached.
+        cold = api.call("GET", "/analytics/heatmap", token=token)
+        lines.append(_row("GET /analytics/heatmap (cold container)", size, cold))
+        for warm_up in ("/dashboard", "/analytics/categories"):
+            api.call("GET", warm_up, token=token)
         lines.append(_row("GET /dashboard", size, api.call("GET", "/dashboard", token=token)))
         for path in (
             "/analytics/overview",

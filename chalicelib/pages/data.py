@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import UnicodeAttribute
+from pynamodb.attributes import UnicodeAttribute, VersionAttribute
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.core.db import TableItem
@@ -20,6 +20,7 @@ class Page(TableItem, discriminator="Page"):
     status = UnicodeAttribute()  # draft | published
     updated_at = UnicodeAttribute()
     updated_by = UnicodeAttribute()
+    version = VersionAttribute()  # optimistic lock: a save or delete based on a stale read fails
 
 
 def page_pk(slug: str) -> str:

@@ -83,10 +83,11 @@ def put_page(actor: Principal, slug: str, request: PageIn) -> tuple[PageOut, boo
         before=to_out(existing, staff=True).model_dump() if existing else None,
         after=to_out(page, staff=True).model_dump(),
     )
-    # Optimistic: a create must still be new, an edit must find the version it read.
-    unchanged = Page.PK.does_not_exist() if existing is None else Page.updated_at == existing.updated_at
+    # Optimistic: pynamodb conditions the save on the version read (absent for a create).
+    if existing is not None and existing.version is not None:
+        page.version = existing.version
     with audited_transaction(change, otherwise=Conflict("The page changed meanwhile; reload and retry.")) as tx:
-        tx.save(page, condition=unchanged)
+        tx.save(page)
     return to_out(page, staff=True), existing is None
 
 
@@ -96,4 +97,4 @@ def delete_page(actor: Principal, slug: str) -> None:
         raise NotFound("No such page.")
     change = Change(actor.user_id, "page.deleted", "page", slug, before=to_out(page, staff=True).model_dump())
     with audited_transaction(change, otherwise=Conflict("The page changed meanwhile; reload and retry.")) as tx:
-        tx.delete(page, condition=Page.updated_at == page.updated_at)
+        tx.delete(page)  # version-checked
