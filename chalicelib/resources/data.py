@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 
@@ -28,6 +28,7 @@ class Resource(TableItem, discriminator="Resource"):
     published_at = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
+    version = VersionAttribute()  # optimistic lock: a save or delete based on a stale read fails
 
     def index_keys(self) -> None:
         """Newest first per status (GSI1) and per status and category (GSI2, only with a category)."""

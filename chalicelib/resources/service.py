@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.expressions.condition import Condition
+from pydantic import ValidationError
 
 from chalicelib.audit.data import Change, audited_transaction
 from chalicelib.core import clock
-from chalicelib.core.errors import Conflict, Forbidden, NotFound, field_error
+from chalicelib.core.errors import Conflict, Forbidden, NotFound, field_error, from_validation_error
 from chalicelib.core.pagination import Page
 from chalicelib.core.security import Principal, Role, can
 from chalicelib.resources import data
@@ -81,7 +81,7 @@ def create_resource(actor: Principal, request: ResourceIn) -> ResourceOut:
     )
     resource.published_at = now if request.status == "published" else None
     resource.index_keys()
-    _save(actor, resource, "resource.created", before=None, condition=Resource.PK.does_not_exist())
+    _save(actor, resource, "resource.created", before=None)  # a new version: attribute_not_exists(version)
     return to_out(resource, staff=True)
 
 
@@ -90,10 +90,12 @@ def update_resource(actor: Principal, resource_id: str, patch: ResourcePatch) ->
     if resource is None:
         raise NotFound("No such resource.")
     before = to_out(resource, staff=True).model_dump(mode="json")
-    changes = patch.model_dump(exclude_unset=True, mode="json")
-    merged = ResourceIn.model_validate({**{k: v for k, v in before.items() if k in ResourceIn.model_fields}, **changes})
+    current = {k: v for k, v in before.items() if k in ResourceIn.model_fields}
+    try:
+        merged = ResourceIn.model_validate({**current, **patch.changes()})
+    except ValidationError as exc:
+        raise from_validation_error(exc) from exc
     _check_category(merged.category)
-    previous_update = resource.updated_at
     for name, value in _fields(merged).items():
         setattr(resource, name, value)
     now = clock.iso(clock.now())
@@ -102,7 +104,7 @@ def update_resource(actor: Principal, resource_id: str, patch: ResourcePatch) ->
         resource.published_at = now
     resource.index_keys()
     # Optimistic: the write lands only if nobody saved the resource since we read it.
-    _save(actor, resource, "resource.updated", before=before, condition=Resource.updated_at == previous_update)
+    _save(actor, resource, "resource.updated", before=before)  # version-checked against the read
     return to_out(resource, staff=True)
 
 
@@ -113,13 +115,11 @@ def delete_resource(actor: Principal, resource_id: str) -> None:
     before = to_out(resource, staff=True).model_dump(mode="json")
     change = Change(actor.user_id, "resource.deleted", "resource", resource_id, before=before)
     with audited_transaction(change, otherwise=Conflict("The resource changed meanwhile; reload and retry.")) as tx:
-        tx.delete(resource, condition=Resource.updated_at == resource.updated_at)
+        tx.delete(resource)  # version-checked
 
 
-def _save(
-    actor: Principal, resource: Resource, action: str, *, before: dict[str, Any] | None, condition: Condition
-) -> None:
+def _save(actor: Principal, resource: Resource, action: str, *, before: dict[str, Any] | None) -> None:
     after = to_out(resource, staff=True).model_dump(mode="json")
     change = Change(actor.user_id, action, "resource", resource.resource_id, before=before, after=after)
     with audited_transaction(change, otherwise=Conflict("The resource changed meanwhile; reload and retry.")) as tx:
-        tx.save(resource, condition=condition)
+        tx.save(resource)  # version-checked: a create finds no version, an edit the one it read
