@@ -15,6 +15,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.core import clock
 from chalicelib.core.db import TableItem, cancelled_positions, is_condition_failure, transaction
 from chalicelib.core.pagination import collect, decode_cursor
+from chalicelib.core.timeutil import iso_ms
 
 
 class AuditEvent(TableItem, discriminator="AuditEvent"):
@@ -43,7 +44,7 @@ def actor_pk(actor_id: str) -> str:
 def new_event(
     *, actor_id: str, action: str, entity_type: str, entity_id: str, before: Any = None, after: Any = None
 ) -> AuditEvent:
-    at = clock.now().isoformat(timespec="milliseconds").replace("+00:00", "Z")  # ms: a stable order
+    at = iso_ms(clock.now())  # ms: a stable order
     event_id = clock.new_id()
     sort_key = f"{at}#{event_id}"
     return AuditEvent(

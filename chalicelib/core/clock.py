@@ -1,10 +1,15 @@
-"""Time in one place, so tests can move it and every module agrees on 'now'."""
+"""Time in one place, so tests can move it and every module agrees on 'now'. The pure formatting
+and parsing helpers live in `timeutil`; `iso` is re-exported here for the callers that write 'now'."""
 
 from __future__ import annotations
 
 import secrets
 import time
 from datetime import UTC, datetime
+
+from chalicelib.core.timeutil import iso
+
+__all__ = ["epoch", "iso", "iso_from_ms", "new_id", "now"]
 
 
 def now() -> datetime:
@@ -13,10 +18,6 @@ def now() -> datetime:
 
 def epoch() -> int:
     return int(time.time())
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def new_id() -> str:
