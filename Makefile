@@ -33,7 +33,7 @@ bench: $(STAMP) ## DynamoDB operations and capacity units per endpoint, at sever
 	$(BIN)/python -m benchmarks.run
 
 seed: $(STAMP) ## load seed data into DYNAMODB_ENDPOINT_URL (default: the running `make dev`)
-	$(BIN)/python -m seeds.loader
+	$(BIN)/python -m local_stack.seed
 
 jobs: $(STAMP)
 	$(BIN)/python -m local_stack.jobs --list

@@ -251,21 +251,3 @@ def load_all(kinds: list[str] | None = None) -> dict[str, dict[str, int]]:
     if stage in ("staging", "prod"):
         raise SystemExit(f"refusing to load seed data into the {stage} stage")
     return {kind: LOADERS[kind]() for kind in kinds or list(LOADERS)}
-
-
-def main() -> None:
-    from local_stack import environment
-
-    environment.configure()
-    import boto3
-
-    from chalicelib.core.config import get_settings
-    from chalicelib.core.table_schema import create_table
-
-    settings = get_settings()
-    create_table(boto3.client("dynamodb", endpoint_url=settings.dynamodb_endpoint_url), settings.table_name)
-    print(json.dumps(load_all(sys.argv[1:] or None), indent=2))
-
-
-if __name__ == "__main__":
-    main()
