@@ -9,11 +9,12 @@ from typing import Any
 from chalice.app import Chalice, Cron, DynamoDBEvent, Rate
 
 from chalicelib.accounts import routes as accounts
+from chalicelib.accounts.service import current_principal
 from chalicelib.analytics import jobs as analytics_jobs
 from chalicelib.analytics import pipeline  # noqa: F401  (registers the stream consumers)
 from chalicelib.analytics import routes as analytics
 from chalicelib.audit import routes as audit
-from chalicelib.core.http import API_PREFIX, http_middleware, install_method_fallbacks
+from chalicelib.core.http import API_PREFIX, http_middleware, install_method_fallbacks, install_session_check
 from chalicelib.core.jobs import run_job
 from chalicelib.core.streams import process_stream_event
 from chalicelib.core.tasks import handle_worker_event
@@ -44,6 +45,7 @@ BLUEPRINTS = (
 for blueprint in BLUEPRINTS:
     app.register_blueprint(blueprint, url_prefix=API_PREFIX)
 install_method_fallbacks(app)
+install_session_check(current_principal)  # every token's session and role are checked against the table
 
 # Set per stage in .chalice/config.json from the infra stack's TableStreamArn output.
 TABLE_STREAM_ARN = os.environ.get(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
@@ -162,7 +162,67 @@ def _start_session(user: UserItem, device: str) -> tuple[AuthSession, TokenPair]
     refresh = issue_refresh_token(user.user_id, session_id)
     access = issue_access_token(user.user_id, user.role, session_id)
     session = data.new_session(user.user_id, session_id, refresh.jti, device[:200], _now_ms(), refresh.expires_at)
+    _remember_live(user, session_id)
     return session, TokenPair(access=access.token, refresh=refresh.token)
+
+
+# --- sessions that end everywhere -----------------------------------------------------------------
+
+# Every authenticated request checks that its session is still live and takes the user's current
+# role from the table, not from the token. A container keeps what it read for 30 s, so a steady
+# user costs at most one BatchGetItem (profile + session) per 30 s per container, and a logout,
+# revocation, password reset or role change is enforced everywhere within 30 s (at once on the
+# container that made it).
+SESSION_STATE_TTL_SEC = 30
+
+
+@dataclass(frozen=True)
+class SessionState:
+    live: bool
+    role: Role | None = None
+
+
+_session_states: TtlCache[SessionState] = TtlCache("session-states", SESSION_STATE_TTL_SEC, max_entries=20_000)
+
+# The learner's time zone has one source, their profile. Per-day reads need it on every request,
+# so a container keeps it for 30 s (the session check's read fills it, so it is usually free); a change
+# made through PATCH /me is seen at once by the container that made it.
+ZONE_TTL_SEC = 30
+_learner_zones: TtlCache[str] = TtlCache("learner-time-zones", ZONE_TTL_SEC)
+
+
+def learner_timezone(user_id: str) -> str:
+    def load() -> str:
+        user = data.get_user(user_id)
+        return user.timezone if user else "UTC"
+
+    return _learner_zones.get_or_load(user_id, load)
+
+
+def _remember_live(user: UserItem, session_id: str) -> None:
+    _session_states.put((user.user_id, session_id), SessionState(True, Role(user.role)))
+    _learner_zones.put(user.user_id, user.timezone)
+
+
+def _forget_sessions_of(user_id: str) -> None:
+    _session_states.discard_if(lambda key: isinstance(key, tuple) and key[0] == user_id)
+
+
+def current_principal(claimed: Principal) -> Principal:
+    """The token's principal as the table says it is now: refused (401) if its session ended or
+    its user is gone; its role is the current one."""
+
+    def load() -> SessionState:
+        user, session = data.get_user_and_session(claimed.user_id, claimed.session_id)
+        if user is None or session is None or not _is_live(session, user):
+            return SessionState(False)
+        _learner_zones.put(user.user_id, user.timezone)  # the same read serves per-day analytics
+        return SessionState(True, Role(user.role))
+
+    state = _session_states.get_or_load((claimed.user_id, claimed.session_id), load)
+    if not state.live or state.role is None:
+        raise Unauthorized("The session has ended; log in again.")
+    return replace(claimed, role=state.role)
 
 
 # --- refresh rotation and revocation -------------------------------------------------------------
@@ -193,6 +253,7 @@ def refresh(refresh_token: str) -> TokenPair:
         _revoke(session, reason="refresh_token_reuse")
         raise Unauthorized("This refresh token was already used; the session has been revoked.") from exc
     access = issue_access_token(user.user_id, user.role, session.session_id)
+    _remember_live(user, session.session_id)
     return TokenPair(access=access.token, refresh=new_refresh.token)
 
 
@@ -206,6 +267,7 @@ def _is_live(session: AuthSession, user: UserItem) -> bool:
 
 def _revoke(session: AuthSession, *, reason: str) -> None:
     session.update(actions=[AuthSession.revoked_at.set(_now_ms()), AuthSession.revoked_reason.set(reason)])
+    _session_states.invalidate((session.user_id, session.session_id))
     logger.warning("session revoked", extra={"user_id": session.user_id, "reason": reason})
 
 
@@ -321,24 +383,11 @@ def reset_password(token: str, new_password: str) -> None:
             UserItem.updated_at.set(now),
         ],
     )
+    _forget_sessions_of(user.user_id)
     logger.info("password reset", extra={"user_id": user.user_id})
 
 
 # --- profile and roles ---------------------------------------------------------------------------
-
-# The learner's time zone has one source, their profile. Per-day reads need it on every request,
-# so a container keeps it for 30 s: a steady learner costs one GetItem per 30 s, and a change
-# made through PATCH /me is seen at once by the container that made it.
-ZONE_TTL_SEC = 30
-_learner_zones: TtlCache[str] = TtlCache("learner-time-zones", ZONE_TTL_SEC)
-
-
-def learner_timezone(user_id: str) -> str:
-    def load() -> str:
-        user = data.get_user(user_id)
-        return user.timezone if user else "UTC"
-
-    return _learner_zones.get_or_load(user_id, load)
 
 
 def get_me(principal: Principal) -> UserOut:
@@ -381,6 +430,7 @@ def change_role(actor: Principal, user_id: str, role: Role) -> UserOut:
     with audited_transaction(change, otherwise=Conflict("The user changed meanwhile; retry.")) as tx:
         tx.update(user, actions=[UserItem.role.set(role.value), UserItem.updated_at.set(_now_ms())])  # version-checked
     user.role = role.value
+    _forget_sessions_of(user_id)
     logger.info("role changed", extra={"target_user_id": user_id, "role": role.value})
     return to_user_out(user)
 

@@ -188,6 +188,16 @@ def from_domain_error(exc: DomainError) -> ApiError:
     return error
 
 
+SessionCheck = Callable[[Principal], Principal]
+_session_checks: list[SessionCheck] = []
+
+
+def install_session_check(check: SessionCheck) -> None:
+    """Who decides whether a token's session is still live, and the user's current role: the
+    accounts domain (wired in app.py, so this layer imports no domain)."""
+    _session_checks[:] = [check]
+
+
 def _authenticate(spec: Endpoint, request: Request) -> Principal | None:
     header = request.headers.get("authorization")
     if spec.auth == "public":
@@ -195,6 +205,8 @@ def _authenticate(spec: Endpoint, request: Request) -> Principal | None:
     principal = principal_from_header(header)
     if principal is not None:
         logger.append_keys(user_id=principal.user_id)
+        for check in _session_checks:
+            principal = check(principal)
     if spec.auth == "user" and principal is None:
         raise Unauthorized()
     if principal is not None and spec.roles and not principal.has_role(*spec.roles):

@@ -101,9 +101,18 @@ def decode_token(token: str, *, expected_type: str) -> dict[str, Any]:
         raise Unauthorized("The token has expired.") from exc
     except jwt.InvalidTokenError as exc:
         raise Unauthorized("The token is invalid.") from exc
-    if claims.get("typ") != expected_type:
+    if claims.get("typ") != expected_type or not _numeric_times(claims):
         raise Unauthorized("The token is invalid.")
     return claims
+
+
+def _numeric_times(claims: dict[str, Any]) -> bool:
+    """RFC 7519 NumericDate: exp, iat and nbf are JSON numbers (pyjwt would accept "1700000000")."""
+    return all(
+        isinstance(claims[name], int | float) and not isinstance(claims[name], bool)
+        for name in ("exp", "iat", "nbf")
+        if name in claims
+    )
 
 
 def principal_from_header(authorization: str | None) -> Principal | None:

@@ -38,9 +38,14 @@ def b64(data: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
+def claims_of(token: str) -> dict:
+    return json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+
+
 def test_valid_forged_shape_is_accepted_only_when_signed_with_our_secret(client):
-    user = register(client)["user"]
-    good = forge({"sub": user["id"], "role": "user"})
+    registered = register(client)
+    user, sid = registered["user"], claims_of(registered["access"])["sid"]
+    good = forge({"sub": user["id"], "role": "user", "sid": sid})
     assert client.get("/me", token=good).status == 200
     assert (
         client.get("/me", token=forge({"sub": user["id"]}, secret="another-secret-of-32-bytes-or-more!!")).status == 401
@@ -127,3 +132,23 @@ def test_short_signing_secret_is_refused(monkeypatch):
     finally:
         monkeypatch.undo()
         config.get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf"])
+def test_time_claims_must_be_json_numbers(client, claim):
+    registered = register(client)
+    sid, now = claims_of(registered["access"])["sid"], int(time.time())
+    value = {"exp": str(now + 600), "iat": str(now), "nbf": str(now)}[claim]
+    token = forge({"sub": registered["user"]["id"], "role": "user", "sid": sid, claim: value})
+    response = client.get("/me", token=token)
+    assert response.status == 401 and response.error_code == "unauthorized"
+
+
+@pytest.mark.parametrize("who", ["unknown_session", "unknown_user"])
+def test_a_token_for_a_session_or_user_that_does_not_exist_is_a_401(client, who):
+    registered = register(client)
+    claims = {"sub": registered["user"]["id"], "role": "user", "sid": "no-such-session"}
+    if who == "unknown_user":
+        claims = {"sub": "no-such-user", "role": "user", "sid": claims_of(registered["access"])["sid"]}
+    for path in ("/me", "/dashboard", "/practice/sessions"):
+        assert client.get(path, token=forge(claims)).status == 401
