@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
 
-from chalicelib.core.db import TableItem, is_condition_failure, transaction, user_pk
+from chalicelib.core.db import TableItem, transaction, user_pk
 
 
 def email_pk(email: str) -> str:
@@ -62,45 +62,6 @@ class OneTimeToken(TableItem, discriminator="OneTimeToken"):
 
     purpose = UnicodeAttribute()
     user_id = UnicodeAttribute()
-
-
-def count_login_failure(user: UserItem, now: int, window_sec: int) -> int:
-    """Count one failed login atomically and return the failures in the current window.
-
-    Two conditional updates without the version check, so parallel failures never conflict:
-    inside an open window the count is ADDed; otherwise a new window starts at 1. One of the two
-    always applies (a window that opens meanwhile is retried as an ADD)."""
-    cutoff = now - window_sec
-    ref = UserItem(PK=user.PK, SK=user.SK)
-    for _ in range(3):
-        try:
-            ref.update(
-                actions=[UserItem.login_failures.add(1)],
-                condition=UserItem.login_window_started > cutoff,
-                add_version_condition=False,
-            )
-            return int(ref.login_failures)
-        except UpdateError as exc:
-            if not is_condition_failure(exc):
-                raise
-        try:
-            ref.update(
-                actions=[UserItem.login_failures.set(1), UserItem.login_window_started.set(now)],
-                condition=UserItem.login_window_started.does_not_exist() | (UserItem.login_window_started <= cutoff),
-                add_version_condition=False,
-            )
-            return 1
-        except UpdateError as exc:
-            if not is_condition_failure(exc):
-                raise
-    raise RuntimeError("the login window kept changing")  # needs three window turnovers in one request
-
-
-def lock_out(user: UserItem, until: int) -> None:
-    """Start a lockout and a fresh count (no version check: it must land whatever else changed)."""
-    UserItem(PK=user.PK, SK=user.SK).update(
-        actions=[UserItem.locked_until.set(until), UserItem.login_failures.set(0)], add_version_condition=False
-    )
 
 
 def get_user(user_id: str) -> UserItem | None:

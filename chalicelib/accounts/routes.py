@@ -43,10 +43,10 @@ def _device(call: Call) -> str:
     response=RegisterResponse,
     status=201,
     no_store=True,
-    errors=(400, 409, 422),
+    errors=(400, 409, 422, 429),
 )
 def register(call: Call) -> RegisterResponse:
-    account = service.register(call.body, device=_device(call))
+    account = service.register(call.body, device=_device(call), client_ip=call.client_ip)
     return RegisterResponse(access=account.tokens.access, refresh=account.tokens.refresh, user=account.user)
 
 
@@ -63,7 +63,7 @@ def register(call: Call) -> RegisterResponse:
     errors=(400, 401, 422, 429),
 )
 def login(call: Call) -> TokenPair:
-    return service.login(call.body.email, call.body.password, device=_device(call))
+    return service.login(call.body.email, call.body.password, device=_device(call), client_ip=call.client_ip)
 
 
 @endpoint(
@@ -114,10 +114,10 @@ def verify_email(call: Call) -> UserOut:
     response=Accepted,
     status=202,
     no_store=True,
-    errors=(401, 409),
+    errors=(401, 409, 429),
 )
 def resend_verification(call: Call) -> Accepted:
-    service.resend_verification(call.user)
+    service.resend_verification(call.user, client_ip=call.client_ip)
     return Accepted(message="A new verification email is on its way.")
 
 
@@ -132,10 +132,10 @@ def resend_verification(call: Call) -> Accepted:
     response=Accepted,
     status=202,
     no_store=True,
-    errors=(400, 422),
+    errors=(400, 422, 429),
 )
 def forgot_password(call: Call) -> Accepted:
-    service.forgot_password(call.body.email)
+    service.forgot_password(call.body.email, client_ip=call.client_ip)
     return Accepted(message="If an account exists for this address, a reset link has been sent.")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from typing import NoReturn
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
@@ -24,7 +25,7 @@ from chalicelib.core.cache import TtlCache
 from chalicelib.core.config import get_settings
 from chalicelib.core.db import is_condition_failure, retry_on_conflict
 from chalicelib.core.email import Email, get_sender
-from chalicelib.core.errors import ApiError, Conflict, NotFound, TooManyRequests, Unauthorized
+from chalicelib.core.errors import ApiError, Conflict, NotFound, Unauthorized
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.security import (
     Principal,
@@ -39,6 +40,7 @@ from chalicelib.core.security import (
     new_opaque_token,
     verify_password,
 )
+from chalicelib.limits import service as limits
 
 INVALID_CREDENTIALS = "The email or password is incorrect."
 VERIFY_EMAIL = "verify_email"
@@ -77,7 +79,8 @@ def to_user_out(user: UserItem) -> UserOut:
 # --- registration and login ---------------------------------------------------------------------
 
 
-def register(request: RegisterRequest, *, device: str) -> NewAccount:
+def register(request: RegisterRequest, *, device: str, client_ip: str) -> NewAccount:
+    limits.consume(limits.limit("register-ip"), client_ip, "Too many registrations from this network; try later.")
     check_password(request.password, email=request.email)
     user = _new_user(request.email, request.password, request.display_name, role=Role.USER)
     session, tokens = _start_session(user, device)
@@ -109,52 +112,46 @@ def _new_user(email: str, password: str, display_name: str, *, role: Role, verif
     )
 
 
-def login(email: str, password: str, *, device: str) -> TokenPair:
+def login(email: str, password: str, *, device: str, client_ip: str) -> TokenPair:
+    account = email.strip().lower()
+    # Every attempt is counted BEFORE the password is checked, atomically: N parallel guesses cost
+    # N attempts and the next is refused whatever the timing. A right password gives its hits back.
+    # Per account and IP, so a stranger elsewhere cannot lock a user out; plus a ceiling per account.
+    attempts = [(limits.limit("login-account-ip"), f"{account}|{client_ip}"), (limits.limit("login-account"), account)]
+    for limit, subject in attempts:
+        limits.consume(limit, subject, "Too many failed logins; try again later.")
     claim = data.get_email_claim(email)
     user = data.get_user(claim.user_id) if claim else None
     if user is None:
         burn_password_check(password)
-        raise Unauthorized(INVALID_CREDENTIALS)
-    _refuse_if_locked(user)
-    if not verify_password(user.password_hash, password):
-        _record_failed_login(user)
-        raise Unauthorized(INVALID_CREDENTIALS)
-    _clear_failures_and_rehash(user, password)
+        _login_failed(None)
+    elif not verify_password(user.password_hash, password):
+        _login_failed(user)
+    # The right password clears this account's failures from this IP, and gives back its own hit on
+    # the per-account ceiling (other IPs' failures there still count).
+    limits.reset(*attempts[0])
+    limits.refund(*attempts[1])
+    _rehash_if_needed(user, password)
     session, tokens = _start_session(user, device)
     session.save()
     logger.info("login succeeded", extra={"user_id": user.user_id})
     return tokens
 
 
-def _refuse_if_locked(user: UserItem) -> None:
-    remaining = int(user.locked_until) - clock.epoch()
-    if remaining > 0:
-        metrics.add_metric(name="LoginLockedOut", unit="Count", value=1)
-        raise TooManyRequests("Too many failed logins; try again later.", retry_after_sec=remaining)
-
-
-def _record_failed_login(user: UserItem) -> None:
-    settings = get_settings()
-    now = clock.epoch()
-    failures = data.count_login_failure(user, now, settings.login_window_sec)
-    if failures >= settings.login_max_failures:
-        data.lock_out(user, now + settings.lockout_sec)
+def _login_failed(user: UserItem | None) -> NoReturn:
     metrics.add_metric(name="LoginFailed", unit="Count", value=1)
-    logger.info("login failed", extra={"user_id": user.user_id})
+    logger.info("login failed", extra={"user_id": user.user_id if user else None})
+    raise Unauthorized(INVALID_CREDENTIALS)
 
 
-def _clear_failures_and_rehash(user: UserItem, password: str) -> None:
-    actions: list[Action] = []
-    if user.login_failures or user.locked_until:
-        actions += [UserItem.login_failures.set(0), UserItem.locked_until.set(0)]
-    if needs_rehash(user.password_hash):
-        actions.append(UserItem.password_hash.set(hash_password(password)))
-    if actions:
-        try:
-            user.update(actions=actions)
-        except UpdateError as exc:  # a concurrent change wins; the login itself still stands
-            if not is_condition_failure(exc):
-                raise
+def _rehash_if_needed(user: UserItem, password: str) -> None:
+    if not needs_rehash(user.password_hash):
+        return
+    try:
+        user.update(actions=[UserItem.password_hash.set(hash_password(password))])
+    except UpdateError as exc:  # a concurrent change wins; the login itself still stands
+        if not is_condition_failure(exc):
+            raise
 
 
 def _start_session(user: UserItem, device: str) -> tuple[AuthSession, TokenPair]:
@@ -318,12 +315,19 @@ def _send_verification(user: UserItem, token: str) -> None:
     get_sender().send(Email(to=user.email, subject="Confirm your OpenMRCS email address", body=body))
 
 
-def resend_verification(principal: Principal) -> None:
+def _limit_mail(address: str, client_ip: str) -> None:
+    """One mailbox cannot be flooded, and one network cannot mail many mailboxes."""
+    limits.consume(limits.limit("mail-address"), address.strip().lower(), "Too many emails to this address; try later.")
+    limits.consume(limits.limit("mail-ip"), client_ip, "Too many requests from this network; try later.")
+
+
+def resend_verification(principal: Principal, *, client_ip: str) -> None:
     user = data.get_user(principal.user_id)
     if user is None:
         raise Unauthorized()
     if user.is_email_verified:
         raise Conflict("This email address is already verified.")
+    _limit_mail(user.email, client_ip)
     token, item = _new_one_time_token(VERIFY_EMAIL, user.user_id, get_settings().verify_token_ttl_sec)
     item.save()
     _send_verification(user, token)
@@ -355,7 +359,8 @@ def verify_email(token: str) -> UserOut:
     return to_user_out(user)
 
 
-def forgot_password(email: str) -> None:
+def forgot_password(email: str, *, client_ip: str) -> None:
+    _limit_mail(email, client_ip)  # counted for unknown addresses too: the answer must not differ
     claim = data.get_email_claim(email)
     user = data.get_user(claim.user_id) if claim else None
     if user is None:
@@ -377,8 +382,6 @@ def reset_password(token: str, new_password: str) -> None:
         [
             UserItem.password_hash.set(hash_password(new_password)),
             UserItem.sessions_valid_after.set(now),  # every existing session dies with the old password
-            UserItem.login_failures.set(0),
-            UserItem.locked_until.set(0),
             UserItem.is_email_verified.set(True),  # the reset link proved ownership of the address
             UserItem.updated_at.set(now),
         ],

@@ -56,9 +56,19 @@ class Settings(BaseSettings):
     suggest_max: Annotated[int, Field(ge=0, le=25)] = 5
     heartbeat_daily_cap_sec: Annotated[int, Field(gt=0, le=24 * 3600)] = 16 * 3600
 
-    login_max_failures: PositiveInt = 5
+    # Rate limits (README, "Security"): per account+IP, per account, per address, per user and per IP.
+    login_max_failures: PositiveInt = 5  # per account and client IP, per login window
     login_window_sec: PositiveInt = 15 * 60
-    lockout_sec: PositiveInt = 15 * 60
+    login_account_max_failures: PositiveInt = 100  # per account across IPs, per hour (ASVS 2.2.1)
+    mail_per_address_per_hour: PositiveInt = 3  # password-reset and verification mails to one address
+    practice_sessions_per_hour: PositiveInt = 60
+    exam_starts_per_hour: PositiveInt = 10
+    answers_per_hour: PositiveInt = 1200  # practice attempts and exam saves, per learner
+    imports_per_hour: PositiveInt = 20
+    # Per-IP limits: strict on deployed stages, high on the local stack and in tests (one machine
+    # runs every automated client). Unset means the stage's default.
+    register_per_ip_per_hour: PositiveInt | None = None
+    mail_per_ip_per_hour: PositiveInt | None = None
     verify_token_ttl_sec: PositiveInt = 24 * 3600
     reset_token_ttl_sec: PositiveInt = 3600
 
@@ -76,6 +86,15 @@ class Settings(BaseSettings):
         inline = self.jwt_secret_inline.get_secret_value()
         if inline and len(inline.encode()) < MIN_SECRET_BYTES:
             raise ValueError(f"the JWT signing secret must be at least {MIN_SECRET_BYTES} bytes")
+        return self
+
+    @model_validator(mode="after")
+    def _per_ip_defaults(self) -> Settings:
+        relaxed = self.stage in ("local", "test", "bench")
+        if self.register_per_ip_per_hour is None:
+            object.__setattr__(self, "register_per_ip_per_hour", 1000 if relaxed else 20)
+        if self.mail_per_ip_per_hour is None:
+            object.__setattr__(self, "mail_per_ip_per_hour", 1000 if relaxed else 20)
         return self
 
     @property

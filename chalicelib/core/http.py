@@ -101,6 +101,12 @@ class Call:
         return None if value is None else str(value)
 
     @property
+    def client_ip(self) -> str:
+        """The caller's address as API Gateway saw it (not a forgeable X-Forwarded-For)."""
+        identity = (self.request.context or {}).get("identity") or {}
+        return str(identity.get("sourceIp") or "unknown")
+
+    @property
     def raw_body(self) -> bytes:
         raw = self.request.raw_body or b""
         return raw.encode() if isinstance(raw, str) else bytes(raw)

@@ -113,7 +113,7 @@ def set_accommodation(call: Call) -> AccommodationIn:
     body=StartIn,
     response=SessionOut,
     status=201,
-    errors=(400, 401, 404, 409, 422),
+    errors=(400, 401, 404, 409, 422, 429),
 )
 def start_session(call: Call) -> SessionOut:
     return service.start_session(call.user, call.body.template_id)
@@ -154,7 +154,7 @@ def get_session(call: Call) -> SessionOut:
     tags=TAGS,
     body=AnswersIn,
     response=SaveResult,
-    errors=(400, 401, 404, 409, 422),
+    errors=(400, 401, 404, 409, 422, 429),
 )
 def save_answers(call: Call) -> SaveResult:
     return service.save_answers(call.user, call.params["session_id"], call.body)
@@ -168,7 +168,7 @@ def save_answers(call: Call) -> SaveResult:
     tags=TAGS,
     body=ExamAttemptsIn,
     response=SaveResult,
-    errors=(400, 401, 404, 409, 422),
+    errors=(400, 401, 404, 409, 422, 429),
 )
 def submit_attempts(call: Call) -> SaveResult:
     return service.save_answers(call.user, call.params["session_id"], call.body.as_answers())

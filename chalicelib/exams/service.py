@@ -39,6 +39,7 @@ from chalicelib.exams.schemas import (
     TemplatePatch,
     TemplateStaffOut,
 )
+from chalicelib.limits import service as limits
 from chalicelib.questions import data as questions
 from chalicelib.questions.data import Question
 from chalicelib.questions.rules import selection_problem
@@ -198,6 +199,7 @@ def _draw(template: ExamTemplate, rng: random.Random) -> list[Question]:
 
 
 def start_session(principal: Principal, template_id: str) -> SessionOut:
+    limits.consume(limits.limit("exam-starts"), principal.user_id, "Too many exams started; try later.")
     template = data.get_template(template_id)
     if template is None or template.status != "active":
         raise rules.ExamNotFound("No such active exam template.")
@@ -303,6 +305,7 @@ def get_session(principal: Principal, session_id: str) -> SessionOut:
 
 
 def save_answers(principal: Principal, session_id: str, request: AnswersIn) -> SaveResult:
+    limits.consume(limits.limit("answers"), principal.user_id, "Too many answers in a short time; slow down.")
     # The session's content never changes after start, so an eventually consistent read validates
     # the answers; the status and deadline are checked atomically on the small state item.
     session, _ = _load(principal, session_id, consistent=False)

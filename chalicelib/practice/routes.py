@@ -22,7 +22,7 @@ TAGS = ("practice",)
     body=SessionCreate,
     response=SessionOut,
     status=201,
-    errors=(400, 401, 422),
+    errors=(400, 401, 422, 429),
 )
 def create_session(call: Call) -> SessionOut:
     return service.create_session(call.user, call.body)
@@ -63,7 +63,7 @@ def get_session(call: Call) -> SessionOut:
     tags=TAGS,
     body=AttemptIn,
     response=AttemptResult,
-    errors=(400, 401, 404, 409, 422),
+    errors=(400, 401, 404, 409, 422, 429),
 )
 def submit_attempt(call: Call) -> AttemptResult:
     return service.submit_attempt(call.user, call.params["session_id"], call.body)

@@ -15,6 +15,7 @@ from chalicelib.core.pagination import Page
 from chalicelib.core.security import Principal
 from chalicelib.core.timeutil import local_date
 from chalicelib.exams import data as exams
+from chalicelib.limits import service as limits
 from chalicelib.practice import data
 from chalicelib.practice.data import PracticeAnswer, PracticeSession, QuestionState
 from chalicelib.practice.schemas import (
@@ -83,6 +84,9 @@ def _apply_pool(pool_name: str, candidates: dict[str, Question], user_id: str) -
 
 
 def create_session(principal: Principal, request: SessionCreate) -> SessionOut:
+    limits.consume(
+        limits.limit("practice-sessions"), principal.user_id, "Too many practice sessions started; try later."
+    )
     user = accounts.get_user(principal.user_id)
     pairs, names = _targets(request)
     candidates = _candidates(pairs)
@@ -140,6 +144,7 @@ def _check_selection(question: Question, selected: list[str]) -> None:
 
 
 def submit_attempt(principal: Principal, session_id: str, request: AttemptIn) -> AttemptResult:
+    limits.consume(limits.limit("answers"), principal.user_id, "Too many answers in a short time; slow down.")
     session, question = _session_and_question(principal.user_id, session_id, request.question_id)
     _check_selection(question, request.selected_option_ids)
     now = clock.now()

@@ -24,6 +24,7 @@ from chalicelib.core.errors import MalformedRequest, NotFound, Unprocessable
 from chalicelib.core.http import parse_json
 from chalicelib.core.observability import logger
 from chalicelib.core.tasks import enqueue, task
+from chalicelib.limits import service as limits
 from chalicelib.questions import data
 from chalicelib.questions.data import ImportChunk, ImportCounted, ImportJob, ImportRowReport
 from chalicelib.questions.schemas import QuestionIn
@@ -114,6 +115,7 @@ def start_import(
     run_now: bool = False,
 ) -> ImportJob:
     """Store the rows and queue the worker (or, for seed loading, run it here and now)."""
+    limits.consume(limits.limit("imports"), actor_id, "Too many imports started; try later.")
     if not rows:
         raise Unprocessable("The import has no rows.", details=[{"field": "questions", "message": "empty"}])
     if len(rows) > MAX_ROWS:

@@ -166,7 +166,7 @@ def _job_out(job: ImportJob, rows: list[ImportRowReport]) -> ImportJobOut:
     response=ImportJobOut,
     status=202,
     content_types=["application/json", "text/csv"],
-    errors=(400, 401, 403, 413, 415, 422),
+    errors=(400, 401, 403, 413, 415, 422, 429),
     summary="Import questions from JSON {questions: [...], dry_run} or CSV (docs/question-import.md); "
     "runs asynchronously, poll the job for its report",
 )

@@ -15,6 +15,7 @@ PACKAGE = ROOT / "chalicelib"
 LAYERS = {
     "core": 0,
     "audit": 1,
+    "limits": 1,
     "accounts": 2,
     "taxonomy": 2,
     "questions": 3,

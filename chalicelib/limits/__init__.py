@@ -1,0 +1,1 @@
+"""Rate limits: fixed-window counters in DynamoDB, exact across Lambda containers."""
