@@ -177,6 +177,7 @@ SESSION_STATE_TTL_SEC = 30
 class SessionState:
     live: bool
     role: Role | None = None
+    email_verified: bool = False
 
 
 _session_states: TtlCache[SessionState] = TtlCache("session-states", SESSION_STATE_TTL_SEC, max_entries=20_000)
@@ -197,7 +198,7 @@ def learner_timezone(user_id: str) -> str:
 
 
 def _remember_live(user: UserItem, session_id: str) -> None:
-    _session_states.put((user.user_id, session_id), SessionState(True, Role(user.role)))
+    _session_states.put((user.user_id, session_id), SessionState(True, Role(user.role), bool(user.is_email_verified)))
     _learner_zones.put(user.user_id, user.timezone)
 
 
@@ -214,12 +215,12 @@ def current_principal(claimed: Principal) -> Principal:
         if user is None or session is None or not _is_live(session, user):
             return SessionState(False)
         _learner_zones.put(user.user_id, user.timezone)  # the same read serves per-day analytics
-        return SessionState(True, Role(user.role))
+        return SessionState(True, Role(user.role), bool(user.is_email_verified))
 
     state = _session_states.get_or_load((claimed.user_id, claimed.session_id), load)
     if not state.live or state.role is None:
         raise Unauthorized("The session has ended; log in again.")
-    return replace(claimed, role=state.role)
+    return replace(claimed, role=state.role, email_verified=state.email_verified)
 
 
 # --- refresh rotation and revocation -------------------------------------------------------------
@@ -356,6 +357,7 @@ def verify_email(token: str) -> UserOut:
     item, user = _redeem(token, VERIFY_EMAIL)
     _spend(item, user, [UserItem.is_email_verified.set(True), UserItem.updated_at.set(_now_ms())])
     user.is_email_verified = True
+    _forget_sessions_of(user.user_id)  # this container sees the verification at once
     return to_user_out(user)
 
 

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # runs every automated client). Unset means the stage's default.
     register_per_ip_per_hour: PositiveInt | None = None
     mail_per_ip_per_hour: PositiveInt | None = None
+    # Unverified accounts may practise but not start exams or use staff routes. Unset: on in
+    # staging and prod, off on the local stack (whose mail goes to the outbox) and in dev.
+    require_verified_email: bool | None = None
     verify_token_ttl_sec: PositiveInt = 24 * 3600
     reset_token_ttl_sec: PositiveInt = 3600
 
@@ -95,6 +98,8 @@ class Settings(BaseSettings):
             object.__setattr__(self, "register_per_ip_per_hour", 1000 if relaxed else 20)
         if self.mail_per_ip_per_hour is None:
             object.__setattr__(self, "mail_per_ip_per_hour", 1000 if relaxed else 20)
+        if self.require_verified_email is None:
+            object.__setattr__(self, "require_verified_email", self.stage in ("staging", "prod"))
         return self
 
     @property

@@ -62,6 +62,13 @@ class Forbidden(ApiError):
     status, code = 403, "forbidden"
 
 
+class EmailNotVerified(ApiError):
+    status, code = 403, "email_not_verified"
+
+    def __init__(self, message: str = "Verify your email address first: we sent you a link.") -> None:
+        super().__init__(message)
+
+
 class NotFound(ApiError):
     status, code = 404, "not_found"
 

@@ -27,7 +27,7 @@ from chalicelib.core.errors import (
     from_validation_error,
 )
 from chalicelib.core.observability import logger, metrics
-from chalicelib.core.security import Principal, Role, principal_from_header
+from chalicelib.core.security import Principal, Role, principal_from_header, require_verified_email
 
 API_PREFIX = "/api/v1"
 JSON_TYPES = ["application/json"]
@@ -217,6 +217,8 @@ def _authenticate(spec: Endpoint, request: Request) -> Principal | None:
         raise Unauthorized()
     if principal is not None and spec.roles and not principal.has_role(*spec.roles):
         raise Forbidden("Your role does not allow this action.")
+    if principal is not None and spec.roles:
+        require_verified_email(principal)
     return principal
 
 

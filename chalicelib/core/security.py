@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from chalicelib.core import clock
 from chalicelib.core.config import get_settings
-from chalicelib.core.errors import Unauthorized
+from chalicelib.core.errors import EmailNotVerified, Unauthorized
 
 REQUIRED_CLAIMS = ["sub", "exp", "iat", "jti", "iss", "aud", "typ", "sid"]
 
@@ -35,10 +35,17 @@ class Principal:
     user_id: str
     role: Role
     session_id: str
+    email_verified: bool = False  # from the table (the session check), never from the token
 
     def has_role(self, *roles: Role) -> bool:
         # Admin holds every staff power; other roles hold exactly their own.
         return self.role == Role.ADMIN or self.role in roles
+
+
+def require_verified_email(principal: Principal) -> None:
+    """Where the stage asks for it, an unverified account is refused with a code it can act on."""
+    if get_settings().require_verified_email and not principal.email_verified:
+        raise EmailNotVerified()
 
 
 def is_staff(principal: Principal | None) -> bool:

@@ -19,7 +19,7 @@ from chalicelib.core import clock
 from chalicelib.core.db import is_condition_failure, transaction, typed
 from chalicelib.core.errors import field_error
 from chalicelib.core.pagination import Page
-from chalicelib.core.security import Principal, is_staff
+from chalicelib.core.security import Principal, is_staff, require_verified_email
 from chalicelib.core.timeutil import parse
 from chalicelib.exams import data, rules
 from chalicelib.exams.data import ExamAnswer, ExamSession, ExamState, ExamTemplate
@@ -199,6 +199,7 @@ def _draw(template: ExamTemplate, rng: random.Random) -> list[Question]:
 
 
 def start_session(principal: Principal, template_id: str) -> SessionOut:
+    require_verified_email(principal)  # practice stays open to unverified accounts; exams do not
     limits.consume(limits.limit("exam-starts"), principal.user_id, "Too many exams started; try later.")
     template = data.get_template(template_id)
     if template is None or template.status != "active":

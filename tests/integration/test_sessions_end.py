@@ -11,11 +11,14 @@ import time_machine
 from chalicelib.accounts import data as accounts_data
 from chalicelib.accounts import service as accounts_service
 from chalicelib.accounts.data import AuthSession, UserItem
+from chalicelib.core import config
 from chalicelib.core.security import Role
 from local_stack.meter import metering
+from tests.integration.test_exams import blueprint_template
 from tests.integration.test_tokens import claims_of
 from tests.support.accounts import PASSWORD, register, staff
 from tests.support.content import category
+from tests.support.practice import small_bank
 
 ROUTES = ("/me", "/dashboard", "/practice/sessions", "/exams/sessions", "/analytics/overview")
 
@@ -114,3 +117,38 @@ def test_dashboard_costs_one_getitem_warm_and_one_batch_more_cold(client, warm):
     with metering() as meter:
         assert client.get("/dashboard", token=token).status == 200
     assert dict(meter.operations) == ({"GetItem": 1} if warm else {"GetItem": 1, "BatchGetItem": 1})
+
+
+class TestEmailVerification:
+    @pytest.fixture
+    def required(self, monkeypatch):
+        strict = config.get_settings().model_copy(update={"require_verified_email": True})
+        monkeypatch.setattr("chalicelib.core.security.get_settings", lambda: strict)
+
+    def test_unverified_learners_practise_but_cannot_start_an_exam_until_verified(self, client, outbox, required):
+        small_bank(client)  # the bank the exam draws from
+        examiner = staff(client, Role.EXAMINER)
+        template = blueprint_template(client, examiner)
+        token = register(client, "fresh@example.com")["access"]
+        assert (
+            client.post("/practice/sessions", {"categories": ["anatomy"], "question_count": 1}, token=token).status
+            == 201
+        )
+        refused = client.post("/exams/sessions", {"template_id": template["id"]}, token=token)
+        assert refused.status == 403 and refused.error_code == "email_not_verified"
+        assert "verify" in refused.json["error"]["message"].lower()
+        link = next(m for m in outbox.messages() if m["to"] == "fresh@example.com")["body"]
+        assert client.post("/auth/verify-email", {"token": link.split("token=")[1].split()[0]}).status == 200
+        assert client.post("/exams/sessions", {"template_id": template["id"]}, token=token).status == 201
+
+    def test_unverified_staff_are_refused_staff_routes(self, client, required):
+        editor = staff(client, Role.EDITOR)  # provisioned accounts are verified
+        assert client.post("/categories", {"slug": "ok-topic", "name": "OK"}, token=editor["access"]).status == 201
+        user = accounts_data.get_user(editor["user"]["id"])
+        user.update(actions=[UserItem.is_email_verified.set(False)])
+        accounts_service._session_states.clear()  # as a container that has not seen this session yet
+        refused = client.post("/categories", {"slug": "no-topic", "name": "No"}, token=editor["access"])
+        assert refused.status == 403 and refused.error_code == "email_not_verified"
+
+    def test_off_by_default_on_the_local_stack_and_in_tests(self, client):
+        assert config.get_settings().require_verified_email is False
