@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    VersionAttribute,
+)
+from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.update import Action
 
-from chalicelib.core.db import TableItem, transaction, user_pk
+from chalicelib.core.db import TableItem, is_condition_failure, transaction, user_pk
 
 
 def email_pk(email: str) -> str:
@@ -35,7 +41,17 @@ class UserItem(TableItem, discriminator="User"):
     login_failures = NumberAttribute(default=0)
     login_window_started = NumberAttribute(default=0)
     locked_until = NumberAttribute(default=0)
+    # Two-factor sign-in (TOTP): the confirmed secret, a secret awaiting confirmation, the last time
+    # step used (so each code works once) and the SHA-256 of each unused recovery code.
+    totp_secret = UnicodeAttribute(null=True)
+    totp_pending_secret = UnicodeAttribute(null=True)
+    totp_last_step = NumberAttribute(default=0)
+    recovery_codes = UnicodeSetAttribute(null=True)
     version = VersionAttribute()
+
+    @property
+    def two_factor(self) -> bool:
+        return bool(self.totp_secret)
 
 
 class EmailClaim(TableItem, discriminator="EmailClaim"):
@@ -62,6 +78,38 @@ class OneTimeToken(TableItem, discriminator="OneTimeToken"):
 
     purpose = UnicodeAttribute()
     user_id = UnicodeAttribute()
+
+
+def spend_totp_step(user: UserItem, step: int) -> bool:
+    """Record a code's time step as used, only if it is later than any used before (replay)."""
+    ref = UserItem(PK=user.PK, SK=user.SK)
+    try:
+        ref.update(
+            actions=[UserItem.totp_last_step.set(step)],
+            condition=UserItem.totp_last_step.does_not_exist() | (UserItem.totp_last_step < step),
+            add_version_condition=False,
+        )
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
+
+
+def spend_recovery_code(user: UserItem, code_digest: str) -> bool:
+    """Remove one recovery code, only if it is still there (each works once)."""
+    ref = UserItem(PK=user.PK, SK=user.SK)
+    try:
+        ref.update(
+            actions=[UserItem.recovery_codes.delete({code_digest})],
+            condition=UserItem.recovery_codes.contains(code_digest),
+            add_version_condition=False,
+        )
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
 
 
 def get_user(user_id: str) -> UserItem | None:

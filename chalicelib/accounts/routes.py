@@ -8,8 +8,10 @@ from chalicelib.accounts import service
 from chalicelib.accounts.schemas import (
     Accepted,
     ChangeRoleRequest,
+    Code,
     EmailOnlyRequest,
     LoginRequest,
+    RecoveryCodes,
     RefreshRequest,
     RegisterRequest,
     RegisterResponse,
@@ -17,6 +19,10 @@ from chalicelib.accounts.schemas import (
     SessionOut,
     TokenPair,
     TokenRequest,
+    TwoFactorChallenge,
+    TwoFactorLogin,
+    TwoFactorOff,
+    TwoFactorSetup,
     UpdateProfileRequest,
     UserOut,
 )
@@ -54,15 +60,15 @@ def register(call: Call) -> RegisterResponse:
     bp,
     "/auth/login",
     "POST",
-    summary="Log in with email and password",
+    summary="Log in with email and password (accounts with two-factor sign-in get a challenge instead of tokens)",
     tags=AUTH,
     auth="public",
     body=LoginRequest,
-    response=TokenPair,
+    response=TokenPair | TwoFactorChallenge,
     no_store=True,
     errors=(400, 401, 422, 429),
 )
-def login(call: Call) -> TokenPair:
+def login(call: Call) -> TokenPair | TwoFactorChallenge:
     return service.login(call.body.email, call.body.password, device=_device(call), client_ip=call.client_ip)
 
 
@@ -219,3 +225,63 @@ def revoke_session(call: Call) -> None:
 )
 def change_role(call: Call) -> UserOut:
     return service.change_role(call.user, call.params["user_id"], call.body.role)
+
+
+@endpoint(
+    bp,
+    "/auth/2fa",
+    "POST",
+    summary="Complete a two-factor sign-in: the login's challenge and a code (or a recovery code)",
+    tags=AUTH,
+    auth="public",
+    body=TwoFactorLogin,
+    response=TokenPair,
+    no_store=True,
+    errors=(400, 401, 422, 429),
+)
+def complete_two_factor(call: Call) -> TokenPair:
+    return service.complete_two_factor(call.body.challenge, call.body.code, device=_device(call))
+
+
+@endpoint(
+    bp,
+    "/me/2fa/setup",
+    "POST",
+    summary="Start two-factor sign-in: a secret and an otpauth:// URI for an authenticator app",
+    tags=ME,
+    response=TwoFactorSetup,
+    no_store=True,
+    errors=(401, 409),
+)
+def setup_two_factor(call: Call) -> TwoFactorSetup:
+    return service.setup_two_factor(call.user)
+
+
+@endpoint(
+    bp,
+    "/me/2fa/confirm",
+    "POST",
+    summary="Turn two-factor sign-in on with a first code; returns one-time recovery codes",
+    tags=ME,
+    body=Code,
+    response=RecoveryCodes,
+    no_store=True,
+    errors=(400, 401, 409, 422),
+)
+def confirm_two_factor(call: Call) -> RecoveryCodes:
+    return service.confirm_two_factor(call.user, call.body.code)
+
+
+@endpoint(
+    bp,
+    "/me/2fa",
+    "DELETE",
+    summary="Turn two-factor sign-in off (needs a current code, a recovery code or the password)",
+    tags=ME,
+    body=TwoFactorOff,
+    status=204,
+    no_store=True,
+    errors=(400, 401, 409, 422, 429),
+)
+def disable_two_factor(call: Call) -> None:
+    service.disable_two_factor(call.user, call.body.code, call.body.password)

@@ -105,6 +105,37 @@ class TokenPair(BaseModel):
     refresh: str
 
 
+class TwoFactorChallenge(BaseModel):
+    """The login answer for an account with two-factor sign-in: no tokens until the code is given."""
+
+    challenge: str = Field(description="Send it with a code to POST /auth/2fa within 5 minutes.")
+    expires_in: int
+
+
+class Code(Strict):
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=6, max_length=20)]
+
+
+class TwoFactorLogin(Code):
+    challenge: Annotated[str, Field(min_length=20, max_length=2048)]
+
+
+class TwoFactorSetup(BaseModel):
+    secret: str
+    otpauth_uri: str
+
+
+class RecoveryCodes(BaseModel):
+    recovery_codes: list[str] = Field(description="Shown once; each works once instead of a code.")
+
+
+class TwoFactorOff(Strict):
+    """Turning two-factor sign-in off needs a current code (or a recovery code) or the password."""
+
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=6, max_length=20)] | None = None
+    password: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+
+
 class RegisterResponse(TokenPair):
     user: UserOut
 

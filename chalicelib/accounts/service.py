@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass, replace
 from typing import NoReturn
 
+import pyotp
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 
-from chalicelib.accounts import data
+from chalicelib.accounts import data, rules
 from chalicelib.accounts.data import AuthSession, UserItem
 from chalicelib.accounts.password_policy import check_password
 from chalicelib.accounts.schemas import (
+    RecoveryCodes,
     RegisterRequest,
     SessionOut,
     TokenPair,
+    TwoFactorChallenge,
+    TwoFactorSetup,
     UpdateProfileRequest,
     UserOut,
 )
@@ -25,7 +30,7 @@ from chalicelib.core.cache import TtlCache
 from chalicelib.core.config import get_settings
 from chalicelib.core.db import is_condition_failure, retry_on_conflict
 from chalicelib.core.email import Email, get_sender
-from chalicelib.core.errors import ApiError, Conflict, NotFound, Unauthorized
+from chalicelib.core.errors import ApiError, Conflict, NotFound, Unauthorized, field_error
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.security import (
     Principal,
@@ -35,6 +40,7 @@ from chalicelib.core.security import (
     digest,
     hash_password,
     issue_access_token,
+    issue_challenge_token,
     issue_refresh_token,
     needs_rehash,
     new_opaque_token,
@@ -112,7 +118,7 @@ def _new_user(email: str, password: str, display_name: str, *, role: Role, verif
     )
 
 
-def login(email: str, password: str, *, device: str, client_ip: str) -> TokenPair:
+def login(email: str, password: str, *, device: str, client_ip: str) -> TokenPair | TwoFactorChallenge:
     account = email.strip().lower()
     # Every attempt is counted BEFORE the password is checked, atomically: N parallel guesses cost
     # N attempts and the next is refused whatever the timing. A right password gives its hits back.
@@ -131,6 +137,8 @@ def login(email: str, password: str, *, device: str, client_ip: str) -> TokenPai
     # the per-account ceiling (other IPs' failures there still count).
     limits.reset(*attempts[0])
     limits.refund(*attempts[1])
+    if user.two_factor:
+        return _challenge(user)
     _rehash_if_needed(user, password)
     session, tokens = _start_session(user, device)
     session.save()
@@ -178,6 +186,7 @@ class SessionState:
     live: bool
     role: Role | None = None
     email_verified: bool = False
+    two_factor: bool = False
 
 
 _session_states: TtlCache[SessionState] = TtlCache("session-states", SESSION_STATE_TTL_SEC, max_entries=20_000)
@@ -198,7 +207,7 @@ def learner_timezone(user_id: str) -> str:
 
 
 def _remember_live(user: UserItem, session_id: str) -> None:
-    _session_states.put((user.user_id, session_id), SessionState(True, Role(user.role), bool(user.is_email_verified)))
+    _session_states.put((user.user_id, session_id), _state_of(user))
     _learner_zones.put(user.user_id, user.timezone)
 
 
@@ -215,12 +224,16 @@ def current_principal(claimed: Principal) -> Principal:
         if user is None or session is None or not _is_live(session, user):
             return SessionState(False)
         _learner_zones.put(user.user_id, user.timezone)  # the same read serves per-day analytics
-        return SessionState(True, Role(user.role), bool(user.is_email_verified))
+        return _state_of(user)
 
     state = _session_states.get_or_load((claimed.user_id, claimed.session_id), load)
     if not state.live or state.role is None:
         raise Unauthorized("The session has ended; log in again.")
-    return replace(claimed, role=state.role, email_verified=state.email_verified)
+    return replace(claimed, role=state.role, email_verified=state.email_verified, two_factor=state.two_factor)
+
+
+def _state_of(user: UserItem) -> SessionState:
+    return SessionState(True, Role(user.role), bool(user.is_email_verified), user.two_factor)
 
 
 # --- refresh rotation and revocation -------------------------------------------------------------
@@ -469,3 +482,104 @@ def promote_to_admin(email: str) -> UserOut:
     user.update(actions=[UserItem.role.set(Role.ADMIN.value), UserItem.updated_at.set(_now_ms())])
     user.role = Role.ADMIN.value
     return to_user_out(user)
+
+
+# --- two-factor sign-in (TOTP, RFC 6238) ------------------------------------------------------------
+
+CHALLENGE_TTL_SEC = 300
+RECOVERY_CODES = 10
+
+
+def _challenge(user: UserItem) -> TwoFactorChallenge:
+    token = issue_challenge_token(user.user_id, CHALLENGE_TTL_SEC)
+    return TwoFactorChallenge(challenge=token.token, expires_in=CHALLENGE_TTL_SEC)
+
+
+def _code_is_good(user: UserItem, code: str, secret: str | None = None) -> bool:
+    """A current TOTP code not used before, or an unused recovery code; spending it atomically."""
+    step = rules.totp_step(secret or user.totp_secret or "", code, clock.epoch())
+    if step is not None:
+        return data.spend_totp_step(user, step)
+    return bool(user.recovery_codes) and data.spend_recovery_code(user, rules.recovery_digest(code))
+
+
+def complete_two_factor(challenge: str, code: str, *, device: str) -> TokenPair:
+    claims = decode_token(challenge, expected_type="2fa")
+    user = data.get_user(str(claims["sub"]))
+    if user is None or not user.two_factor:
+        raise Unauthorized("The sign-in has expired; log in again.")
+    limits.consume(limits.limit("2fa-attempts"), user.user_id, "Too many wrong codes; try again later.")
+    if not _code_is_good(user, code):
+        metrics.add_metric(name="TwoFactorFailed", unit="Count", value=1)
+        raise Unauthorized("The code is not valid (or was already used).")
+    limits.reset(limits.limit("2fa-attempts"), user.user_id)
+    session, tokens = _start_session(user, device)
+    session.save()
+    logger.info("login succeeded", extra={"user_id": user.user_id, "two_factor": True})
+    return tokens
+
+
+def setup_two_factor(principal: Principal) -> TwoFactorSetup:
+    user = _me(principal)
+    if user.two_factor:
+        raise Conflict("Two-factor sign-in is already on; turn it off first to change the device.")
+    secret = pyotp.random_base32()
+    user.update(actions=[UserItem.totp_pending_secret.set(secret)])  # version-checked
+    return TwoFactorSetup(secret=secret, otpauth_uri=rules.provisioning_uri(secret, user.email))
+
+
+def confirm_two_factor(principal: Principal, code: str) -> RecoveryCodes:
+    user = _me(principal)
+    if user.two_factor:
+        raise Conflict("Two-factor sign-in is already on.")
+    secret = user.totp_pending_secret
+    if not secret:
+        raise Conflict("Start with POST /me/2fa/setup.")
+    step = rules.totp_step(secret, code, clock.epoch())
+    if step is None:
+        raise field_error("code", "The code does not match; check the device's clock and try again.", "invalid_code")
+    codes = [secrets.token_hex(5) for _ in range(RECOVERY_CODES)]  # 40 bits each, shown once
+    change = Change(principal.user_id, "user.two_factor_enabled", "user", principal.user_id)
+    with audited_transaction(change, otherwise=Conflict("The account changed meanwhile; retry.")) as tx:
+        tx.update(
+            user,
+            actions=[
+                UserItem.totp_secret.set(secret),
+                UserItem.totp_pending_secret.remove(),
+                UserItem.totp_last_step.set(step),
+                UserItem.recovery_codes.set({rules.recovery_digest(c) for c in codes}),
+            ],
+        )
+    _forget_sessions_of(principal.user_id)
+    return RecoveryCodes(recovery_codes=codes)
+
+
+def disable_two_factor(principal: Principal, code: str | None, password: str | None) -> None:
+    user = _me(principal)
+    if not user.two_factor:
+        raise Conflict("Two-factor sign-in is not on.")
+    limits.consume(limits.limit("2fa-attempts"), user.user_id, "Too many wrong codes; try again later.")
+    proven = (code is not None and _code_is_good(user, code)) or (
+        password is not None and verify_password(user.password_hash, password)
+    )
+    if not proven:
+        raise Unauthorized("A current code or the password is needed to turn two-factor sign-in off.")
+    user = _me(principal)  # re-read: spending a code changed the item
+    change = Change(principal.user_id, "user.two_factor_disabled", "user", principal.user_id)
+    with audited_transaction(change, otherwise=Conflict("The account changed meanwhile; retry.")) as tx:
+        tx.update(
+            user,
+            actions=[
+                UserItem.totp_secret.remove(),
+                UserItem.totp_pending_secret.remove(),
+                UserItem.recovery_codes.remove(),
+            ],
+        )
+    _forget_sessions_of(principal.user_id)
+
+
+def _me(principal: Principal) -> UserItem:
+    user = data.get_user(principal.user_id)
+    if user is None:
+        raise Unauthorized()
+    return user

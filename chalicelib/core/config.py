@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     # Unverified accounts may practise but not start exams or use staff routes. Unset: on in
     # staging and prod, off on the local stack (whose mail goes to the outbox) and in dev.
     require_verified_email: bool | None = None
+    # Staff (editor, examiner, admin) must have two-factor sign-in on. Unset: on in staging and
+    # prod, off on the local stack so the seeded staff accounts keep working.
+    require_staff_2fa: bool | None = None
+    two_factor_attempts_per_15_min: PositiveInt = 5
     verify_token_ttl_sec: PositiveInt = 24 * 3600
     reset_token_ttl_sec: PositiveInt = 3600
 
@@ -100,6 +104,8 @@ class Settings(BaseSettings):
             object.__setattr__(self, "mail_per_ip_per_hour", 1000 if relaxed else 20)
         if self.require_verified_email is None:
             object.__setattr__(self, "require_verified_email", self.stage in ("staging", "prod"))
+        if self.require_staff_2fa is None:
+            object.__setattr__(self, "require_staff_2fa", self.stage in ("staging", "prod"))
         return self
 
     @property

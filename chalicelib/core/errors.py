@@ -69,6 +69,13 @@ class EmailNotVerified(ApiError):
         super().__init__(message)
 
 
+class TwoFactorRequired(ApiError):
+    status, code = 403, "two_factor_required"
+
+    def __init__(self, message: str = "Turn on two-factor sign-in (POST /me/2fa/setup) to use staff tools.") -> None:
+        super().__init__(message)
+
+
 class NotFound(ApiError):
     status, code = 404, "not_found"
 

@@ -27,7 +27,13 @@ from chalicelib.core.errors import (
     from_validation_error,
 )
 from chalicelib.core.observability import logger, metrics
-from chalicelib.core.security import Principal, Role, principal_from_header, require_verified_email
+from chalicelib.core.security import (
+    Principal,
+    Role,
+    principal_from_header,
+    require_staff_two_factor,
+    require_verified_email,
+)
 
 API_PREFIX = "/api/v1"
 JSON_TYPES = ["application/json"]
@@ -219,6 +225,7 @@ def _authenticate(spec: Endpoint, request: Request) -> Principal | None:
         raise Forbidden("Your role does not allow this action.")
     if principal is not None and spec.roles:
         require_verified_email(principal)
+        require_staff_two_factor(principal)
     return principal
 
 

@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from chalicelib.core import clock
 from chalicelib.core.config import get_settings
-from chalicelib.core.errors import EmailNotVerified, Unauthorized
+from chalicelib.core.errors import EmailNotVerified, TwoFactorRequired, Unauthorized
 
 REQUIRED_CLAIMS = ["sub", "exp", "iat", "jti", "iss", "aud", "typ", "sid"]
 
@@ -36,10 +36,17 @@ class Principal:
     role: Role
     session_id: str
     email_verified: bool = False  # from the table (the session check), never from the token
+    two_factor: bool = False  # the same
 
     def has_role(self, *roles: Role) -> bool:
         # Admin holds every staff power; other roles hold exactly their own.
         return self.role == Role.ADMIN or self.role in roles
+
+
+def require_staff_two_factor(principal: Principal) -> None:
+    """Where the stage asks for it, staff must turn two-factor sign-in on before staff work."""
+    if get_settings().require_staff_2fa and not principal.two_factor:
+        raise TwoFactorRequired()
 
 
 def require_verified_email(principal: Principal) -> None:
@@ -83,6 +90,11 @@ def _encode(claims: dict[str, Any], ttl_sec: int) -> IssuedToken:
 def issue_access_token(user_id: str, role: str, session_id: str) -> IssuedToken:
     claims = {"sub": user_id, "role": role, "sid": session_id, "typ": "access"}
     return _encode(claims, get_settings().access_token_ttl_sec)
+
+
+def issue_challenge_token(user_id: str, ttl_sec: int) -> IssuedToken:
+    """A short-lived proof that the password was right, exchanged with a code at POST /auth/2fa."""
+    return _encode({"sub": user_id, "sid": "-", "typ": "2fa"}, ttl_sec)
 
 
 def issue_refresh_token(user_id: str, session_id: str) -> IssuedToken:

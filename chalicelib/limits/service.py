@@ -24,6 +24,7 @@ def limit(name: str) -> Limit:
         "exam-starts": (s.exam_starts_per_hour, HOUR),
         "answers": (s.answers_per_hour, HOUR),
         "imports": (s.imports_per_hour, HOUR),
+        "2fa-attempts": (s.two_factor_attempts_per_15_min, 15 * 60),
     }
     max_hits, window_sec = table[name]
     return Limit(name, max_hits, window_sec)
