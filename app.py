@@ -22,6 +22,7 @@ from chalicelib.exams import jobs as exam_jobs
 from chalicelib.exams import routes as exams
 from chalicelib.pages import routes as pages
 from chalicelib.practice import routes as practice
+from chalicelib.privacy import routes as privacy
 from chalicelib.questions import routes as questions
 from chalicelib.resources import routes as resources
 from chalicelib.system import routes as system
@@ -41,6 +42,7 @@ BLUEPRINTS = (
     practice.bp,
     exams.bp,
     analytics.bp,
+    privacy.bp,
 )
 for blueprint in BLUEPRINTS:
     app.register_blueprint(blueprint, url_prefix=API_PREFIX)

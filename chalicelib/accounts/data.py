@@ -112,6 +112,34 @@ def spend_recovery_code(user: UserItem, code_digest: str) -> bool:
     return True
 
 
+class ErasedUser(TableItem, discriminator="ErasedUser"):
+    """Left by an erasure for two days (longer than the stream keeps records): late stream
+    records of the erased account are dropped instead of recreating its data. Holds only the id."""
+
+
+ERASED_TTL_SEC = 2 * 86400
+
+
+def erased_marker(user_id: str, now: int) -> ErasedUser:
+    return ErasedUser(PK=f"ERASED#{user_id}", SK="ERASED", expires_at=now + ERASED_TTL_SEC)
+
+
+def is_erased(user_id: str) -> bool:
+    try:
+        ErasedUser.get(f"ERASED#{user_id}", "ERASED")
+    except DoesNotExist:
+        return False
+    return True
+
+
+def profile_key(user_id: str) -> tuple[str, str]:
+    return user_pk(user_id), PROFILE_SK
+
+
+def email_claim_ref(email: str) -> EmailClaim:
+    return EmailClaim(PK=email_pk(email), SK="EMAIL")
+
+
 def get_user(user_id: str) -> UserItem | None:
     try:
         return UserItem.get(user_pk(user_id), PROFILE_SK, consistent_read=True)
@@ -178,7 +206,25 @@ def new_session(user_id: str, session_id: str, jti: str, device: str, now: int, 
 
 
 def new_token(token_digest: str, purpose: str, user_id: str, expires_at: int) -> OneTimeToken:
-    return OneTimeToken(PK=f"TOKEN#{token_digest}", SK="TOKEN", purpose=purpose, user_id=user_id, expires_at=expires_at)
+    # Indexed under the user (GSI1) so erasure finds the user's live links without a Scan.
+    return OneTimeToken(
+        PK=f"TOKEN#{token_digest}",
+        SK="TOKEN",
+        GSI1PK=_tokens_of_pk(user_id),
+        GSI1SK=str(expires_at),
+        purpose=purpose,
+        user_id=user_id,
+        expires_at=expires_at,
+    )
+
+
+def _tokens_of_pk(user_id: str) -> str:
+    return f"TOKENS#{user_id}"
+
+
+def one_time_tokens(user_id: str) -> list[TableItem]:
+    """A user's unexpired verification and reset tokens (keys and digests only)."""
+    return [t for t in OneTimeToken.gsi1.query(_tokens_of_pk(user_id)) if isinstance(t, OneTimeToken)]
 
 
 def create_user(claim: EmailClaim, user: UserItem, extra: list[TableItem]) -> None:

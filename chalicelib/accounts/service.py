@@ -583,3 +583,14 @@ def _me(principal: Principal) -> UserItem:
     if user is None:
         raise Unauthorized()
     return user
+
+
+def check_second_factor(user: UserItem, code: str) -> bool:
+    """A current code (spent once) or a recovery code, for actions that need fresh proof."""
+    return _code_is_good(user, code)
+
+
+def forget_user(user_id: str) -> None:
+    """Drop what this container cached about an erased account (other containers within 30 s)."""
+    _forget_sessions_of(user_id)
+    _learner_zones.invalidate(user_id)

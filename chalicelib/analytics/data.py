@@ -183,5 +183,10 @@ def snapshot(user_id: str) -> DashboardSnapshot | None:
         return None
 
 
+def active_markers(user_id: str, days: list[str]) -> list[ActiveUser]:
+    """Keys-only handles of a user's active-day markers (they live in per-day partitions)."""
+    return [ActiveUser(PK=active_pk(day), SK=user_pk(user_id)) for day in days]
+
+
 def active_users(day: str) -> list[str]:
     return [item.user_id for item in ActiveUser.query(active_pk(day))]

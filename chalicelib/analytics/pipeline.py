@@ -17,6 +17,7 @@ from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
+from chalicelib.accounts import data as accounts
 from chalicelib.analytics import data, snapshot
 from chalicelib.analytics.data import AppliedRecord, CategoryAggregate, DailyStat, LastActivity
 from chalicelib.core import clock
@@ -161,6 +162,8 @@ def on_practice_answer(change: StreamChange) -> list[FollowUp]:
     if change.event_name != "INSERT" or change.new is None:
         return []
     answer = Answer.from_practice(change.new)
+    if accounts.is_erased(answer.user_id):
+        return []  # a late record of an erased account must not recreate its data
     apply_answer(answer)
     return [_rebuild(answer.user_id)]
 
@@ -190,6 +193,8 @@ def on_exam_session(change: StreamChange) -> list[FollowUp]:
     if new.get("status") != "submitted" or old.get("status") == "submitted":
         return []
     user_id, session_id = str(new["user_id"]), str(new["session_id"])
+    if accounts.is_erased(user_id):
+        return []
     results: dict[str, Any] = _json(new.get("results")) or {}
     categories: dict[str, Any] = _json(new.get("categories")) or {}
     answered = [qid for qid, r in results.items() if r["selected"]]

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from chalicelib.accounts import data as accounts
+from chalicelib.accounts.data import UserItem
 from chalicelib.analytics import data, rules
 from chalicelib.analytics.data import CategoryAggregate
 from chalicelib.core import clock
@@ -45,8 +46,7 @@ def totals_by_category(aggregates: dict[tuple[str, str | None], CategoryAggregat
     }
 
 
-def build(user_id: str) -> dict[str, Any]:
-    user = accounts.get_user(user_id)
+def build(user_id: str, user: UserItem | None) -> dict[str, Any]:
     timezone = user.timezone if user else "UTC"
     first, last = rules.recent_window(today_in(timezone))
     categories = category_refs()
@@ -82,7 +82,10 @@ def _last(activity: data.LastActivity | None) -> dict[str, Any] | None:
 def rebuild(user_id: str) -> None:
     """Recompute and store; a rebuild that started earlier than the stored one never overwrites it."""
     started = clock.now().isoformat(timespec="microseconds")
-    data.save_snapshot(user_id, started, build(user_id))
+    user = accounts.get_user(user_id)
+    if user is None:
+        return  # an erased account gets no new dashboard from late stream records
+    data.save_snapshot(user_id, started, build(user_id, user))
 
 
 def empty() -> dict[str, Any]:

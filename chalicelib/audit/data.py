@@ -118,6 +118,15 @@ def audited_transaction(
         raise
 
 
+def events_by_actor(actor_id: str) -> list[AuditEvent]:
+    return list(AuditEvent.gsi2.query(actor_pk(actor_id)))  # type: ignore[arg-type]
+
+
+def pseudonymise_actor(event: AuditEvent, pseudonym: str) -> None:
+    """Keep a staff event but no longer say who did it (erasure of the actor's account)."""
+    event.update(actions=[AuditEvent.actor_id.set(pseudonym), AuditEvent.GSI2PK.set(actor_pk(pseudonym))])
+
+
 def page_by_entity(
     entity_type: str, entity_id: str, low: str, high: str, limit: int, cursor: str | None
 ) -> tuple[list[AuditEvent], str | None]:

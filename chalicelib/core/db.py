@@ -6,7 +6,7 @@ Each domain's data layer subclasses `TableItem` with a discriminator and owns it
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from pynamodb.attributes import DiscriminatorAttribute, NumberAttribute, UnicodeAttribute
@@ -67,6 +67,25 @@ class TableItem(Model):
 def user_pk(user_id: str) -> str:
     """The partition every per-user item lives in (profile, sessions, aggregates, history)."""
     return f"USER#{user_id}"
+
+
+def kind_of(item: TableItem) -> str:
+    """The item's discriminator value ("User", "PracticeAnswer", ...)."""
+    return str(TableItem.type.get_discriminator(type(item)))
+
+
+def partition_items(pk: str) -> list[TableItem]:
+    """Every item of one partition (a user's, a session's answers): paged Queries, consistent.
+    Only for whole-account work (export, erasure), never on a screen's request path."""
+    return list(TableItem.query(pk, consistent_read=True))
+
+
+def delete_items(items: Sequence[TableItem]) -> int:
+    """Delete items in BatchWriteItem calls of 25 (retrying unprocessed keys); idempotent."""
+    with TableItem.batch_write() as batch:
+        for item in items:
+            batch.delete(item)
+    return len(items)
 
 
 def is_condition_failure(exc: Exception) -> bool:

@@ -14,7 +14,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.core.db import TableItem, user_pk
+from chalicelib.core.db import TableItem, partition_items, user_pk
 from chalicelib.core.pagination import newest_first_page
 
 TEMPLATES_PK = "EXAMTPL"
@@ -185,6 +185,11 @@ def get_session(user_id: str, session_id: str, *, consistent: bool = True) -> Ex
 def answers(session_id: str) -> dict[str, ExamAnswer]:
     found = ExamAnswer.query(answers_pk(session_id), ExamAnswer.SK.startswith(ANSWER_PREFIX), consistent_read=True)
     return {a.question_id: a for a in found}
+
+
+def session_partition(session_id: str) -> list[TableItem]:
+    """A session's answers and its state item (for export and erasure)."""
+    return partition_items(answers_pk(session_id))
 
 
 def get_state(session_id: str) -> ExamState | None:

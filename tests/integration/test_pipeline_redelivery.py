@@ -15,6 +15,8 @@ import pytest
 from botocore.client import BaseClient
 
 from app import app
+from chalicelib.accounts import data as accounts_data
+from chalicelib.accounts.data import UserItem
 from chalicelib.analytics import data as analytics_data
 from chalicelib.analytics.data import CategoryAggregate, DailyStat, DashboardSnapshot, LastActivity
 from chalicelib.core.config import get_settings
@@ -37,6 +39,17 @@ def write_sources(rng: random.Random, users: int = 2) -> list[str]:
     """Learners' sessions and answers, written directly (this test is about the pipeline)."""
     names = [f"learner-{next(_users)}" for _ in range(users)]
     for user in names:
+        pk, sk = accounts_data.profile_key(user)  # a real account: dashboards are built only for those
+        UserItem(
+            PK=pk,
+            SK=sk,
+            user_id=user,
+            email=f"{user}@example.com",
+            password_hash="-",
+            display_name=user,
+            created_at=0,
+            updated_at=0,
+        ).save()
         for s in range(2):
             sid = f"{user}-s{s}"
             answers = []

@@ -24,6 +24,7 @@ LAYERS = {
     "exams": 5,
     "practice": 6,
     "analytics": 7,
+    "privacy": 8,
     "system": 8,
 }
 KEY_LITERAL = re.compile(r"^[A-Z][A-Z_]{1,}#")

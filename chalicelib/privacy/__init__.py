@@ -1,0 +1,1 @@
+"""GDPR: a user's data in their hands (export) and erased on request (delete)."""
