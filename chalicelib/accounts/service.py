@@ -24,13 +24,13 @@ from chalicelib.accounts.schemas import (
     UpdateProfileRequest,
     UserOut,
 )
-from chalicelib.audit.data import Change, audited_transaction
+from chalicelib.audit.data import Change, audited_transaction, record
 from chalicelib.core import clock
 from chalicelib.core.cache import TtlCache
 from chalicelib.core.config import get_settings
 from chalicelib.core.db import is_condition_failure, retry_on_conflict
 from chalicelib.core.email import Email, get_sender
-from chalicelib.core.errors import ApiError, Conflict, NotFound, Unauthorized, field_error
+from chalicelib.core.errors import ApiError, Conflict, NotFound, TooManyRequests, Unauthorized, field_error
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.security import (
     Principal,
@@ -48,6 +48,7 @@ from chalicelib.core.security import (
 )
 from chalicelib.limits import service as limits
 
+ANONYMOUS = "anonymous"  # the actor of events no signed-in user caused (a failed login)
 INVALID_CREDENTIALS = "The email or password is incorrect."
 VERIFY_EMAIL = "verify_email"
 RESET_PASSWORD = "reset_password"
@@ -124,10 +125,15 @@ def login(email: str, password: str, *, device: str, client_ip: str) -> TokenPai
     # N attempts and the next is refused whatever the timing. A right password gives its hits back.
     # Per account and IP, so a stranger elsewhere cannot lock a user out; plus a ceiling per account.
     attempts = [(limits.limit("login-account-ip"), f"{account}|{client_ip}"), (limits.limit("login-account"), account)]
-    for limit, subject in attempts:
-        limits.consume(limit, subject, "Too many failed logins; try again later.")
     claim = data.get_email_claim(email)
     user = data.get_user(claim.user_id) if claim else None
+    try:
+        for limit, subject in attempts:
+            limits.consume(limit, subject, "Too many failed logins; try again later.")
+    except TooManyRequests:
+        if user is not None:
+            record(Change(ANONYMOUS, "auth.login_throttled", "user", user.user_id, after={"ip": client_ip}))
+        raise
     if user is None:
         burn_password_check(password)
         _login_failed(None)
@@ -148,6 +154,8 @@ def login(email: str, password: str, *, device: str, client_ip: str) -> TokenPai
 
 def _login_failed(user: UserItem | None) -> NoReturn:
     metrics.add_metric(name="LoginFailed", unit="Count", value=1)
+    if user is not None:  # unknown addresses have no account to attach the event to
+        record(Change(ANONYMOUS, "auth.login_failed", "user", user.user_id))
     logger.info("login failed", extra={"user_id": user.user_id if user else None})
     raise Unauthorized(INVALID_CREDENTIALS)
 
@@ -279,6 +287,7 @@ def _is_live(session: AuthSession, user: UserItem) -> bool:
 def _revoke(session: AuthSession, *, reason: str) -> None:
     session.update(actions=[AuthSession.revoked_at.set(_now_ms()), AuthSession.revoked_reason.set(reason)])
     _session_states.invalidate((session.user_id, session.session_id))
+    record(Change(session.user_id, "auth.session_revoked", "user", session.user_id, after={"reason": reason}))
     logger.warning("session revoked", extra={"user_id": session.user_id, "reason": reason})
 
 

@@ -98,16 +98,7 @@ def audited_transaction(
     try:
         with transaction() as tx:
             yield tx
-            tx.save(
-                new_event(
-                    actor_id=change.actor_id,
-                    action=change.action,
-                    entity_type=change.entity_type,
-                    entity_id=change.entity_id,
-                    before=change.before,
-                    after=change.after,
-                )
-            )
+            tx.save(event_for(change))
     except TransactWriteError as exc:
         failed = cancelled_positions(exc) if is_condition_failure(exc) else []
         for position in failed:
@@ -125,6 +116,30 @@ def events_by_actor(actor_id: str) -> list[AuditEvent]:
 def pseudonymise_actor(event: AuditEvent, pseudonym: str) -> None:
     """Keep a staff event but no longer say who did it (erasure of the actor's account)."""
     event.update(actions=[AuditEvent.actor_id.set(pseudonym), AuditEvent.GSI2PK.set(actor_pk(pseudonym))])
+
+
+def pseudonymise_subject(event: AuditEvent, pseudonym: str) -> None:
+    """Keep an event about an erased account without naming it."""
+    event.update(
+        actions=[AuditEvent.entity_id.set(pseudonym), AuditEvent.GSI1PK.set(entity_pk(event.entity_type, pseudonym))]
+    )
+
+
+def record(change: Change) -> None:
+    """An event that stands alone (a failed login, an export): one PutItem."""
+    event_for(change).save()
+
+
+def event_for(change: Change) -> AuditEvent:
+    """The event of a change, for a caller that writes it inside its own transaction."""
+    return new_event(
+        actor_id=change.actor_id,
+        action=change.action,
+        entity_type=change.entity_type,
+        entity_id=change.entity_id,
+        before=change.before,
+        after=change.after,
+    )
 
 
 def page_by_entity(

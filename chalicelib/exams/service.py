@@ -14,7 +14,7 @@ from pynamodb.expressions.update import Action
 
 from chalicelib.accounts import data as accounts
 from chalicelib.accounts.data import UserItem
-from chalicelib.audit.data import Change, audited_transaction
+from chalicelib.audit.data import Change, audited_transaction, event_for
 from chalicelib.core import clock
 from chalicelib.core.db import is_condition_failure, transaction, typed
 from chalicelib.core.errors import field_error
@@ -243,6 +243,7 @@ def start_session(principal: Principal, template_id: str) -> SessionOut:
         tx.save(data.new_state(session_id, session.deadline_at))
         tx.save(live)
         tx.update(template, actions=[ExamTemplate.session_count.add(1)], add_version_condition=False)
+        tx.save(event_for(Change(principal.user_id, "exam.started", "exam_session", session_id)))
     return _session_out(session, {}, drawn)
 
 
@@ -418,6 +419,13 @@ def _submit(session: ExamSession, *, by: str, bank: Bank | None = None) -> Resul
                     ],
                 )
                 tx.delete(data.live_exam_ref(session.user_id, session.session_id))  # practice may show these again
+                actor = session.user_id if by == "learner" else "system"
+                outcome = {"by": by, "score_percent": scored.score_percent}
+                tx.save(
+                    event_for(
+                        Change(actor, f"exam.submitted_by_{by}", "exam_session", session.session_id, after=outcome)
+                    )
+                )
         except TransactWriteError as exc:
             if not is_condition_failure(exc):
                 raise

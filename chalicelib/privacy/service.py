@@ -42,6 +42,7 @@ def export(principal: Principal) -> dict[str, Any]:
         grouped[kind_of(item)].append(rules.exportable(item.attribute_values))
     events = audit.events_for_entity("user", principal.user_id)
     grouped["AuditEvent"] = [rules.exportable(e.attribute_values) for e in events]
+    audit.record(audit.Change(principal.user_id, "user.data_exported", "user", principal.user_id))
     logger.info("data exported", extra={"user_id": principal.user_id, "items": sum(map(len, grouped.values()))})
     return {"exported_at": clock.iso(clock.now()), "user_id": principal.user_id, "items": dict(grouped)}
 
@@ -68,9 +69,14 @@ def erase(principal: Principal, password: str, code: str | None) -> dict[str, in
     delete_items(markers)  # keys only: some of these days may have no marker
     deleted = delete_items([*attached, *rest])
     pseudonymised = 0
+    alias = rules.pseudonym(principal.user_id)
     for event in audit.events_by_actor(principal.user_id):
-        audit.pseudonymise_actor(event, rules.pseudonym(principal.user_id))
+        audit.pseudonymise_actor(event, alias)
         pseudonymised += 1
+    for event in audit.events_for_entity("user", principal.user_id):
+        audit.pseudonymise_subject(event, alias)
+        pseudonymised += 1
+    audit.record(audit.Change(alias, "user.erased", "user", alias, after={"items": len(own) + len(attached)}))
     accounts.erased_marker(principal.user_id, clock.epoch()).save()  # before the profile goes
     deleted += delete_items([claim, *profile])
     account_service.forget_user(principal.user_id)
