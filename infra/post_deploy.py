@@ -26,6 +26,9 @@ SECURITY_HEADERS = {
 }
 
 
+API_STAGE = "api"  # .chalice/config.json: api_gateway_stage
+
+
 def error_template(code: str, message: str) -> str:
     body = {"error": {"code": code, "message": message, "details": []}, "request_id": "$context.requestId"}
     return json.dumps(body)
@@ -82,6 +85,26 @@ def configure_gateway_responses(stage: str, *, deploy: bool = True) -> None:
             )
 
 
+def configure_edge(stage: str, outputs: dict[str, str]) -> dict[str, Any]:
+    """Throttle the API stage (rate and burst) and put the stack's WAF web ACL in front of it."""
+    apigateway = boto3.client("apigateway")
+    region = apigateway.meta.region_name
+    configured: dict[str, Any] = {}
+    for api in [a for a in apigateway.get_rest_apis(limit=500)["items"] if a["name"] == "openmrcs"]:
+        apigateway.update_stage(
+            restApiId=api["id"],
+            stageName=API_STAGE,
+            patchOperations=[
+                {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": str(outputs["StageRateLimit"])},
+                {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": str(outputs["StageBurstLimit"])},
+            ],
+        )
+        stage_arn = f"arn:aws:apigateway:{region}::/restapis/{api['id']}/stages/{API_STAGE}"
+        boto3.client("wafv2").associate_web_acl(WebACLArn=outputs["ApiWebAclArn"], ResourceArn=stage_arn)
+        configured[api["id"]] = stage_arn
+    return configured
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stage", required=True, choices=["dev", "staging", "prod"])
@@ -91,6 +114,8 @@ def main() -> None:
     print(f"stream mapping {mapping['UUID']} configured")
     configure_gateway_responses(args.stage)
     print("gateway responses configured")
+    for api_id, stage_arn in configure_edge(args.stage, outputs).items():
+        print(f"stage throttling and WAF web ACL configured on {api_id} ({stage_arn})")
 
 
 if __name__ == "__main__":

@@ -65,3 +65,40 @@ def test_unknown_routes_answer_with_the_json_error_envelope():
     body = json.loads(response["responseTemplates"]["application/json"])
     assert body["error"]["code"] == "not_found" and body["request_id"] == "$context.requestId"
     assert response["responseParameters"]["gatewayresponse.header.X-Content-Type-Options"] == "'nosniff'"
+
+
+def test_the_edge_gets_stage_throttling_and_the_waf_web_acl():
+    apigateway = boto3.client("apigateway")
+    api_id = apigateway.create_rest_api(name="openmrcs")["id"]
+    root = apigateway.get_resources(restApiId=api_id)["items"][0]["id"]
+    apigateway.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    apigateway.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="MOCK")
+    apigateway.create_deployment(restApiId=api_id, stageName=post_deploy.API_STAGE)
+    acl = boto3.client("wafv2").create_web_acl(
+        Name="openmrcs-dev-api",
+        Scope="REGIONAL",
+        DefaultAction={"Allow": {}},
+        VisibilityConfig={"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": "api"},
+    )["Summary"]["ARN"]
+    outputs = {"ApiWebAclArn": acl, "StageRateLimit": "50", "StageBurstLimit": "100"}
+    configured = post_deploy.configure_edge("dev", outputs)
+    stage = apigateway.get_stage(restApiId=api_id, stageName=post_deploy.API_STAGE)
+    throttling = stage["methodSettings"]["*/*"]
+    assert (throttling["throttlingRateLimit"], throttling["throttlingBurstLimit"]) == (50.0, 100)
+    associated = boto3.client("wafv2").get_web_acl_for_resource(ResourceArn=configured[api_id])
+    assert associated["WebACL"]["ARN"] == acl
+
+
+def test_the_template_passes_cfn_lint_and_declares_the_per_ip_rule():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    template = post_deploy.INFRA / "template.json"
+    linter = Path(sys.executable).with_name("cfn-lint")
+    result = subprocess.run([str(linter), str(template)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    acl = json.loads(template.read_text())["Resources"]["ApiWebAcl"]["Properties"]
+    rule = acl["Rules"][0]
+    assert rule["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
+    assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
