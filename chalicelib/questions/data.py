@@ -29,6 +29,10 @@ def question_pk(question_id: str) -> str:
     return f"Q#{question_id}"
 
 
+def question_id_of(pk: str) -> str:
+    return pk.removeprefix(question_pk(""))
+
+
 def version_sk(version: int) -> str:
     return f"V#{version:06d}"
 

@@ -149,7 +149,7 @@ def build_question(actor_id: str, request: QuestionIn, question_id: str | None =
         created_by=actor_id,
         created_at=now,
     )
-    question.question_id = question.PK.removeprefix("Q#")
+    question.question_id = data.question_id_of(question.PK)
     _apply(question, request, [], actor_id, now)
     return question
 

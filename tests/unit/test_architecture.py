@@ -27,7 +27,7 @@ LAYERS = {
     "privacy": 8,
     "system": 8,
 }
-KEY_LITERAL = re.compile(r"^[A-Z][A-Z_]{1,}#")
+KEY_LITERAL = re.compile(r"^[A-Z][A-Z_]*#")
 FORBIDDEN_IN_DEPLOYED = ("moto", "tests", "local_stack", "benchmarks", "seeds", "pytest", "hypothesis")
 
 
