@@ -34,6 +34,7 @@ def configure(*, dynamodb_port: int | None = None) -> None:
     os.environ.setdefault("JWT_SECRET", _local_jwt_secret())
     port = dynamodb_port or int(os.environ.get("LOCAL_DYNAMODB_PORT", DEFAULT_DYNAMODB_PORT))
     os.environ.setdefault("DYNAMODB_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+    os.environ.setdefault("S3_ENDPOINT_URL", os.environ["DYNAMODB_ENDPOINT_URL"])  # moto serves both
 
 
 def _local_jwt_secret() -> str:

@@ -11,6 +11,15 @@ import threading
 from local_stack import environment
 
 
+def _create_export_bucket(bucket: str, endpoint_url: str | None, region: str) -> None:
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
+    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    if bucket not in existing:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -37,6 +46,7 @@ def main() -> None:
 
     settings = get_settings()
     create_table(boto3.client("dynamodb", endpoint_url=settings.dynamodb_endpoint_url), settings.table_name)
+    _create_export_bucket(settings.export_bucket, settings.s3_endpoint_url, settings.region)
     poller = StreamPoller(
         settings.table_name, app.handler_map["table_stream"], endpoint_url=settings.dynamodb_endpoint_url
     )

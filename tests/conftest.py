@@ -67,6 +67,9 @@ def fresh_caches() -> Iterator[None]:
 def aws() -> Iterator[None]:
     with mock_aws():
         create_table(boto3.client("dynamodb"), get_settings().table_name)
+        boto3.client("s3").create_bucket(
+            Bucket=get_settings().export_bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
+        )
         outbox = Path(get_settings().outbox_path)
         if outbox.exists():
             outbox.unlink()

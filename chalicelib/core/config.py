@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     # prod, off on the local stack so the seeded staff accounts keep working.
     require_staff_2fa: bool | None = None
     two_factor_attempts_per_15_min: PositiveInt = 5
+    # GDPR export: small accounts are answered inline; larger ones are written by the task worker to
+    # this bucket and fetched through a presigned link.
+    export_bucket: str = "openmrcs-exports-dev"
+    export_inline_max_items: PositiveInt = 5000
+    export_link_ttl_sec: PositiveInt = 900
+    s3_endpoint_url: str | None = None  # the local stack's embedded moto server
     verify_token_ttl_sec: PositiveInt = 24 * 3600
     reset_token_ttl_sec: PositiveInt = 3600
 

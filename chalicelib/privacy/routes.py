@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from chalice.app import Blueprint
+from chalice.app import Blueprint, Response
 
-from chalicelib.core.http import Call, endpoint
+from chalicelib.core.config import get_settings
+from chalicelib.core.http import Call, endpoint, json_response
 from chalicelib.privacy import service
-from chalicelib.privacy.schemas import DataExport, Erased, EraseRequest
+from chalicelib.privacy.schemas import DataExport, Erased, EraseRequest, ExportLink, ExportPreparing
 
 bp = Blueprint(__name__)
 TAGS = ("me",)
@@ -16,14 +17,23 @@ TAGS = ("me",)
     bp,
     "/me/export",
     "GET",
-    summary="Everything the service holds about me, as JSON (GDPR access and portability)",
+    summary=(
+        "Everything the service holds about me, as JSON (GDPR access and portability). Large accounts: 202 while "
+        "the export is prepared (Retry-After), then 200 with a short-lived download link"
+    ),
     tags=TAGS,
-    response=DataExport,
+    response=DataExport | ExportLink,
     no_store=True,
     errors=(401,),
 )
-def export(call: Call) -> DataExport:
-    return DataExport.model_validate(service.export(call.user))
+def export(call: Call) -> DataExport | ExportLink | Response:
+    outcome = service.export(call.user)
+    if outcome.preparing:
+        body = ExportPreparing().model_dump(mode="json")
+        return json_response(202, body, no_store=True, headers={"Retry-After": "30"})
+    if outcome.url is not None:
+        return ExportLink(url=outcome.url, expires_in=get_settings().export_link_ttl_sec)
+    return DataExport.model_validate(outcome.document)
 
 
 @endpoint(

@@ -29,3 +29,13 @@ class EraseRequest(BaseModel):
 class Erased(BaseModel):
     deleted_items: int
     pseudonymised_audit_events: int
+
+
+class ExportPreparing(BaseModel):
+    status: str = "preparing"
+    message: str = "Your export is being prepared; ask again shortly."
+
+
+class ExportLink(BaseModel):
+    url: str = Field(description="A presigned download link for the export file.")
+    expires_in: int = Field(description="Seconds the link stays valid; ask again for a fresh one.")

@@ -4,6 +4,7 @@ its own items; this module only gathers them (it sits above every domain it read
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.accounts import data as accounts
@@ -11,40 +12,91 @@ from chalicelib.accounts import service as account_service
 from chalicelib.analytics import data as analytics
 from chalicelib.audit import data as audit
 from chalicelib.core import clock
+from chalicelib.core.config import get_settings
 from chalicelib.core.db import TableItem, delete_items, kind_of, partition_items, user_pk
 from chalicelib.core.errors import Unauthorized
 from chalicelib.core.observability import logger
 from chalicelib.core.security import Principal, verify_password
+from chalicelib.core.tasks import enqueue, task
 from chalicelib.core.timeutil import local_date
 from chalicelib.exams import data as exams
 from chalicelib.exams.data import ExamSession
 from chalicelib.practice import data as practice
 from chalicelib.practice.data import PracticeSession
-from chalicelib.privacy import rules
+from chalicelib.privacy import data, rules
+
+EXPORT_TASK = "privacy.export"
+EXPORT_JOB_TTL_SEC = 86400  # a ready export stays fetchable (through fresh links) for a day
 
 
-def _items_of(user_id: str) -> tuple[list[TableItem], list[TableItem]]:
-    """(the user's own partition, the partitions hanging off it: session answers and states)."""
-    own = partition_items(user_pk(user_id))
+def _attached(own: list[TableItem]) -> list[TableItem]:
+    """The partitions hanging off the user's own: session answers and exam states."""
     attached: list[TableItem] = []
     for item in own:
         if isinstance(item, PracticeSession):
             attached += practice.answers(item.session_id)
         elif isinstance(item, ExamSession):
             attached += exams.session_partition(item.session_id)
-    return own, attached
+    return attached
 
 
-def export(principal: Principal) -> dict[str, Any]:
-    own, attached = _items_of(principal.user_id)
+def _items_of(user_id: str) -> tuple[list[TableItem], list[TableItem]]:
+    own = partition_items(user_pk(user_id))
+    return own, _attached(own)
+
+
+def _document(user_id: str, own: list[TableItem]) -> dict[str, Any]:
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for item in [*own, *attached]:
+    for item in [*own, *_attached(own)]:
         grouped[kind_of(item)].append(rules.exportable(item.attribute_values))
-    events = audit.events_for_entity("user", principal.user_id)
+    events = audit.events_for_entity("user", user_id)
     grouped["AuditEvent"] = [rules.exportable(e.attribute_values) for e in events]
-    audit.record(audit.Change(principal.user_id, "user.data_exported", "user", principal.user_id))
-    logger.info("data exported", extra={"user_id": principal.user_id, "items": sum(map(len, grouped.values()))})
-    return {"exported_at": clock.iso(clock.now()), "user_id": principal.user_id, "items": dict(grouped)}
+    audit.record(audit.Change(user_id, "user.data_exported", "user", user_id))
+    logger.info("data exported", extra={"user_id": user_id, "items": sum(map(len, grouped.values()))})
+    return {"exported_at": clock.iso(clock.now()), "user_id": user_id, "items": dict(grouped)}
+
+
+def _estimated_items(own: list[TableItem]) -> int:
+    """The export's size from the user's partition alone: each session knows its answer count."""
+    answers = sum(int(i.answered or 0) for i in own if isinstance(i, PracticeSession))
+    answers += sum(len(i.question_ids) + 1 for i in own if isinstance(i, ExamSession))
+    return len(own) + answers
+
+
+@dataclass(frozen=True)
+class ExportOutcome:
+    """Inline data, or a large export's state: preparing (202), then a short-lived link."""
+
+    document: dict[str, Any] | None = None
+    preparing: bool = False
+    url: str | None = None
+
+
+def export(principal: Principal) -> ExportOutcome:
+    settings = get_settings()
+    job = data.get_job(principal.user_id)
+    if job is not None and (job.expires_at or 0) > clock.epoch():
+        if job.status == "ready":
+            return ExportOutcome(url=data.link(job.object_key, settings.export_link_ttl_sec))
+        return ExportOutcome(preparing=True)
+    own = partition_items(user_pk(principal.user_id))
+    if _estimated_items(own) <= settings.export_inline_max_items:
+        return ExportOutcome(document=_document(principal.user_id, own))
+    if data.start_job(principal.user_id, clock.new_id(), clock.epoch(), EXPORT_JOB_TTL_SEC):
+        enqueue(EXPORT_TASK, {"user_id": principal.user_id})
+    return ExportOutcome(preparing=True)
+
+
+@task(EXPORT_TASK)
+def write_export(payload: dict[str, Any]) -> None:
+    """The task worker: write the whole export to the bucket and mark the job ready. A retry
+    rewrites the same file, so it is safe to run twice."""
+    user_id = str(payload["user_id"])
+    job = data.get_job(user_id)
+    if job is None or job.status == "ready":
+        return
+    data.put_file(job.object_key, _document(user_id, partition_items(user_pk(user_id))))
+    data.mark_ready(job)
 
 
 def erase(principal: Principal, password: str, code: str | None) -> dict[str, int]:
@@ -79,6 +131,7 @@ def erase(principal: Principal, password: str, code: str | None) -> dict[str, in
     audit.record(audit.Change(alias, "user.erased", "user", alias, after={"items": len(own) + len(attached)}))
     accounts.erased_marker(principal.user_id, clock.epoch()).save()  # before the profile goes
     deleted += delete_items([claim, *profile])
+    data.delete_files(principal.user_id)
     account_service.forget_user(principal.user_id)
     logger.info("account erased", extra={"user_id": principal.user_id, "items": deleted})
     return {"deleted_items": deleted, "pseudonymised_audit_events": pseudonymised}

@@ -143,3 +143,33 @@ def test_erasure_with_two_factor_needs_a_code(client):
     refused = client.request("DELETE", "/me", {"password": PASSWORD}, token=token)
     assert refused.status == 401
     assert TableItem.count(user_pk(registered["user"]["id"])) > 0
+
+
+def test_a_large_export_is_prepared_by_the_worker_and_fetched_by_a_short_lived_link(client, bank, stream, monkeypatch):
+    from urllib.parse import urlparse
+
+    from chalicelib.core.tasks import run_pending
+
+    big = get_settings().model_copy(update={"export_inline_max_items": 5})
+    monkeypatch.setattr("chalicelib.privacy.service.get_settings", lambda: big)
+    registered = register(client, "long-history@example.com")
+    token, user_id = registered["access"], registered["user"]["id"]
+    study(client, token, bank, stream)
+    first = client.get("/me/export", token=token)
+    assert first.status == 202 and first.json["status"] == "preparing" and first.headers["retry-after"] == "30"
+    assert client.get("/me/export", token=token).status == 202  # one job, not one per request
+    assert run_pending() == 1
+    ready = client.get("/me/export", token=token)
+    assert ready.status == 200 and ready.json["expires_in"] == 900
+    url = urlparse(ready.json["url"])
+    assert "X-Amz-Expires=900" in url.query or "Expires=" in url.query  # presigned, short-lived
+    key = url.path.split("/", 2)[2] if url.path.count("/") >= 2 else url.path.lstrip("/")
+    s3 = boto3.client("s3")
+    bucket = get_settings().export_bucket
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=f"exports/{user_id}/")["Contents"]]
+    assert len(keys) == 1 and keys[0].endswith(".json") and keys[0] in url.path + key
+    document = json.loads(s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read())
+    assert document["user_id"] == user_id and document["items"]["PracticeAnswer"]
+    assert "password_hash" not in json.dumps(document)
+    assert client.request("DELETE", "/me", {"password": PASSWORD}, token=token).status == 200
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix=f"exports/{user_id}/")  # erased too
