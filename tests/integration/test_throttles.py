@@ -7,8 +7,11 @@ import pytest
 import time_machine
 from chalice.local import LambdaEventConverter
 
+from chalicelib.accounts import data as accounts_data
 from chalicelib.core import config
 from chalicelib.core.security import Role
+from tests.integration.test_exams import blueprint_template
+from tests.integration.test_tokens import claims_of
 from tests.support.accounts import PASSWORD, register, staff
 from tests.support.practice import small_bank, start
 
@@ -36,6 +39,12 @@ def from_ip(monkeypatch):
 
 def login(client, email, password=PASSWORD):
     return client.post("/auth/login", {"email": email, "password": password})
+
+
+def fresh_token(client, token):
+    """The same account signed in again (an hour on, its access token has expired)."""
+    email = accounts_data.get_user(claims_of(token)["sub"]).email
+    return login(client, email).json["access"]
 
 
 def assert_throttled(response, retry_after):
@@ -114,7 +123,7 @@ class TestEveryoneElse:
     def test_practice_sessions_per_learner(self, client, limits):
         limits(practice_sessions_per_hour=2)
         small_bank(client)
-        with time_machine.travel(START, tick=False):
+        with time_machine.travel(START, tick=False) as traveller:
             token = register(client)["access"]
             for _ in range(2):
                 start(client, token, categories=["anatomy"], question_count=1)
@@ -122,11 +131,26 @@ class TestEveryoneElse:
             assert_throttled(client.post("/practice/sessions", body, token=token), 3600)
             other = register(client)["access"]  # per learner: someone else is unaffected
             assert client.post("/practice/sessions", body, token=other).status == 201
+            traveller.shift(3600)
+            token = fresh_token(client, token)  # access tokens last 15 minutes
+            assert client.post("/practice/sessions", body, token=token).status == 201
+
+    def test_exam_starts_per_learner(self, client, limits):
+        limits(exam_starts_per_hour=1)
+        small_bank(client)
+        template = blueprint_template(client, staff(client, Role.EXAMINER))
+        with time_machine.travel(START, tick=False) as traveller:
+            token = register(client)["access"]
+            body = {"template_id": template["id"]}
+            assert client.post("/exams/sessions", body, token=token).status == 201
+            assert_throttled(client.post("/exams/sessions", body, token=token), 3600)
+            traveller.shift(3600)
+            assert client.post("/exams/sessions", body, token=fresh_token(client, token)).status == 201
 
     def test_answers_per_learner(self, client, limits):
         limits(answers_per_hour=1)
         bank = small_bank(client)
-        with time_machine.travel(START, tick=False):
+        with time_machine.travel(START, tick=False) as traveller:
             token = register(client)["access"]
             session = start(client, token, categories=["anatomy"], question_count=2)
             by_id = {q["id"]: q for qs in bank.values() for q in qs}
@@ -139,11 +163,16 @@ class TestEveryoneElse:
 
             assert answer(first).status == 200
             assert_throttled(answer(second), 3600)
+            traveller.shift(3600)
+            token = fresh_token(client, token)
+            assert answer(second).status == 200
 
     def test_imports_per_editor(self, client, limits):
         limits(imports_per_hour=1)
         body = {"dry_run": True, "questions": [{"stem": "x"}]}
-        with time_machine.travel(START, tick=False):
+        with time_machine.travel(START, tick=False) as traveller:
             editor = staff(client, Role.EDITOR)
             assert client.post("/questions/import", body, token=editor["access"]).status == 202
             assert_throttled(client.post("/questions/import", body, token=editor["access"]), 3600)
+            traveller.shift(3600)
+            assert client.post("/questions/import", body, token=fresh_token(client, editor["access"])).status == 202
