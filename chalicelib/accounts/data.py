@@ -38,9 +38,6 @@ class UserItem(TableItem, discriminator="User"):
     updated_at = NumberAttribute()
     # Sessions created before this instant are dead (password reset, admin action): O(1) revoke-all.
     sessions_valid_after = NumberAttribute(default=0)
-    login_failures = NumberAttribute(default=0)
-    login_window_started = NumberAttribute(default=0)
-    locked_until = NumberAttribute(default=0)
     # Two-factor sign-in (TOTP): the confirmed secret, a secret awaiting confirmation, the last time
     # step used (so each code works once) and the SHA-256 of each unused recovery code.
     totp_secret = UnicodeAttribute(null=True)
