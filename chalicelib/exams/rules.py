@@ -8,7 +8,7 @@ registers that mapping), so the expiry job can catch them without knowing about 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chalicelib.core.errors import DomainError
@@ -110,7 +110,6 @@ class ExamScore:
     answered: int
     total: int
     score_percent: float
-    time_spent_by_question: dict[str, int] = field(default_factory=dict)
 
     def passed(self, pass_mark_percent: float) -> bool:
         return self.score_percent >= pass_mark_percent
