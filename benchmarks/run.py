@@ -79,7 +79,20 @@ def exam_costs() -> list[str]:
         return costs(client)
 
 
-SECTIONS: dict[str, Any] = {"auth": auth_costs, "practice": practice_costs, "exam": exam_costs, "import": import_times}
+def local_latency() -> list[str]:
+    from benchmarks.latency import endpoint_latencies
+
+    with api() as client:
+        return endpoint_latencies(client)
+
+
+SECTIONS: dict[str, Any] = {
+    "auth": auth_costs,
+    "practice": practice_costs,
+    "exam": exam_costs,
+    "import": import_times,
+    "latency": local_latency,
+}
 
 
 def main() -> None:

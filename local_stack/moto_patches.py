@@ -1,25 +1,33 @@
-"""Two corrections to moto so it behaves, and performs, like DynamoDB for our purposes.
+"""Corrections to moto so that it behaves, and performs, like DynamoDB for our purposes.
 
 1. DynamoDB applies each request atomically; moto takes no lock, so concurrent requests (threaded
    tests, the threaded local server) can see a torn table. Requests are serialised here, which keeps
    every interleaving *between* requests, where our races live.
-2. moto's TransactWriteItems deep-copies the whole table once per item in the transaction (for its
-   rollback); one copy per table is enough and turns a 100-item transaction from seconds to
-   milliseconds on a seeded table. When a transaction is cancelled, moto swaps in that copy; its state
-   is moved back into the original table object so that open stream iterators keep reading."""
+2. moto's TransactWriteItems deep-copies every touched table for its rollback (once per item of the
+   transaction), so a transaction's cost grows with the whole table. Only the items the transaction
+   names can change, so only they are copied, with the stream's length; a cancelled transaction
+   puts them back and drops the stream records it added, exactly as if it had never run.
+3. moto answers every Query by sorting the whole table and then filtering it. A table Query reads one
+   partition, and an index Query only the items whose index hash key matches, so the table is
+   narrowed to those before moto's own sorting, paging and filtering run on what is left.
+4. moto serialises every response by walking botocore's shape model, value by value; a read's result
+   is already DynamoDB's wire JSON (binary values aside), so reads are dumped directly."""
 
 from __future__ import annotations
 
+import base64
 import copy
+import json
 import threading
 from typing import Any
 
 _installed = False
+_lock = threading.RLock()
 
 
-class _CopyOncePerTransaction:
-    def __init__(self) -> None:
-        self.cache: dict[int, tuple[Any, Any]] | None = None
+class _NoTableCopies:
+    """Stands in for the `copy` module inside moto's dynamodb models: whole-table copies (for the
+    rollback this module does itself) become no-ops; every other copy is made as usual."""
 
     def __getattr__(self, name: str) -> Any:
         return getattr(copy, name)
@@ -27,27 +35,121 @@ class _CopyOncePerTransaction:
     def deepcopy(self, obj: Any, memo: Any = None) -> Any:
         from moto.dynamodb.models.table import Table
 
-        # Only the rollback copies of whole tables are shared; items are copied as usual.
-        if self.cache is None or not isinstance(obj, Table):
-            return copy.deepcopy(obj, memo)
-        if id(obj) not in self.cache:
-            self.cache[id(obj)] = (obj, copy.deepcopy(obj, memo))  # keep obj alive: its id stays unique
-        return self.cache[id(obj)][1]
+        return obj if isinstance(obj, Table) else copy.deepcopy(obj, memo)
 
 
-def _keep_table_identity(backend: Any, tables: dict[str, Any]) -> None:
-    """A cancelled transaction makes moto swap in its copy of the table, stream shard included, so
-    open stream iterators would read a dead shard; move the restored state into the original objects."""
-    for name, table in tables.items():
-        restored = backend.tables.get(name)
-        if restored is None or restored is table:
+def _touched_keys(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, Any, Any]]:
+    """(table, hash value, range value) of every item a transaction names."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    touched = []
+    for entry in transact_items:
+        for op in entry.values():
+            table = backend.tables.get(op.get("TableName"))
+            if table is None:
+                continue
+            key = op.get("Key") or op.get("Item") or {}
+            if table.hash_key_attr not in key:
+                continue
+            hash_value = DynamoType(key[table.hash_key_attr])
+            range_attr = table.range_key_attr
+            range_value = DynamoType(key[range_attr]) if range_attr and range_attr in key else None
+            touched.append((table, hash_value, range_value))
+    return touched
+
+
+def _restore(saved: list[tuple[Any, Any, Any, Any]], stream_lengths: dict[int, tuple[Any, int]]) -> None:
+    for table, hash_value, range_value, item in saved:
+        if range_value is None:
+            if item is None:
+                table.items.pop(hash_value, None)
+            else:
+                table.items[hash_value] = item
             continue
-        shard, restored_shard = table.stream_shard, restored.stream_shard
-        table.__dict__.update(restored.__dict__)
-        if shard is not None and restored_shard is not None:
-            shard.__dict__.update({**restored_shard.__dict__, "table": table})
-            table.stream_shard = shard
-        backend.tables[name] = table
+        partition = table.items[hash_value]
+        if item is None:
+            partition.pop(range_value, None)
+            if not partition:
+                table.items.pop(hash_value, None)
+        else:
+            partition[range_value] = item
+    for shard, length in stream_lengths.values():
+        del shard.items[length:]
+
+
+def _transact_write_items(original: Any) -> Any:
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        with _lock:
+            touched = _touched_keys(self, transact_items)
+            saved = [
+                (table, h, r, copy.deepcopy(table.get_item(h, r) if r is not None else table.items.get(h)))
+                for table, h, r in touched
+            ]
+            streams = {
+                id(table): (table.stream_shard, len(table.stream_shard.items))
+                for table, _, _ in touched
+                if table.stream_shard is not None
+            }
+            try:
+                original(self, transact_items)
+            except BaseException:
+                _restore(saved, streams)
+                raise
+
+    return transact_write_items
+
+
+def _narrowed_query(original: Any) -> Any:
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        # moto's backend passes index_name as the 8th positional argument
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        conditions = kwargs.get("hash_key_conditions") or []
+        if index_name:
+            candidates = _matching(self, conditions)
+        elif hash_key is not None and self.range_key_attr:
+            candidates = list(self.items.get(hash_key, {}).values())
+        else:
+            return original(self, hash_key, *args, **kwargs)
+        self.all_items = lambda: candidates  # moto's query starts from all_items(); see module doc
+        try:
+            return original(self, hash_key, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    return query
+
+
+def _matching(table: Any, conditions: list[tuple[str, Any]]) -> list[Any]:
+    wanted = [(name, value.type, value.value) for name, value in conditions]
+    matches = []
+    for partition in table.items.values():
+        for item in partition.values() if table.range_key_attr else [partition]:
+            attrs = item.attrs
+            if all(
+                (found := attrs.get(name)) is not None and found.type == kind and found.value == value
+                for name, kind, value in wanted
+            ):
+                matches.append(item)
+    return matches
+
+
+_DIRECT_JSON_READS = frozenset({"Query", "GetItem", "BatchGetItem", "TransactGetItems"})
+
+
+def _wire_json(value: Any) -> str:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def _direct_reads(original: Any) -> Any:
+    def execute_result(self: Any, context: Any) -> Any:
+        if context.operation_model.name not in _DIRECT_JSON_READS or not isinstance(self.result, dict):
+            return original(self, context)
+        body = json.dumps(self.result, default=_wire_json)
+        return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+
+    return execute_result
 
 
 def install() -> None:
@@ -57,28 +159,18 @@ def install() -> None:
     _installed = True
     from moto.core.botocore_stubber import BotocoreStubber
     from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
+    from moto.dynamodb.responses import DynamoResult
 
-    lock = threading.RLock()
     original_process = BotocoreStubber.process_request
 
     def process_request(self: BotocoreStubber, request: Any) -> Any:
-        with lock:
+        with _lock:
             return original_process(self, request)
 
     BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
-
-    shim = _CopyOncePerTransaction()
-    models.copy = shim  # type: ignore[attr-defined,assignment]
-    original_transact = models.DynamoDBBackend.transact_write_items
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        with lock:
-            tables = dict(self.tables)
-            shim.cache = {}
-            try:
-                original_transact(self, transact_items)
-            finally:
-                shim.cache = None
-                _keep_table_identity(self, tables)
-
-    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    models.copy = _NoTableCopies()  # type: ignore[attr-defined,assignment]
+    backend = models.DynamoDBBackend
+    backend.transact_write_items = _transact_write_items(backend.transact_write_items)  # type: ignore[method-assign]
+    Table.query = _narrowed_query(Table.query)  # type: ignore[method-assign]
+    DynamoResult.execute_result = _direct_reads(DynamoResult.execute_result)  # type: ignore[method-assign]

@@ -13,6 +13,7 @@ import boto3
 from botocore.config import Config
 
 from chalicelib.core.observability import logger
+from chalicelib.core.streams import filter_patterns, matches_filter
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -81,7 +82,10 @@ class StreamPoller:
         return records
 
     def deliver(self, records: list[dict[str, Any]]) -> int:
-        """Invoke the handler batch by batch; returns how many records finally failed."""
+        """Invoke the handler batch by batch; returns how many records finally failed. Records the
+        event source's filter (derived from the registered consumers) excludes never reach it."""
+        patterns = filter_patterns()
+        records = [record for record in records if matches_filter(record, patterns)]
         failed = 0
         for start in range(0, len(records), self._batch_size):
             failed += self._deliver_batch(records[start : start + self._batch_size])

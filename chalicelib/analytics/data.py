@@ -29,18 +29,25 @@ def day_ref(user_id: str, day: str) -> DailyStat:
     return DailyStat(PK=user_pk(user_id), SK=DAY_PREFIX + day)
 
 
-def practice_answer_source(session_id: str, question_id: str) -> str:
-    """The identity of a practice answer record, for its applied claim."""
-    return f"PA#{session_id}#{question_id}"
+WATERMARK_PREFIX = "APPLIED#PRACTICE#"
 
 
-def exam_answer_source(session_id: str, question_id: str) -> str:
-    return f"EA#{session_id}#{question_id}"
+def watermark_ref(user_id: str, session_id: str) -> PracticeWatermark:
+    """How many of a practice session's answers the pipeline has applied (a keys-only handle)."""
+    return PracticeWatermark(PK=user_pk(user_id), SK=WATERMARK_PREFIX + session_id)
 
 
-def applied_claim(user_id: str, source: str, expires_at: int) -> AppliedRecord:
-    """The claim that one source record's effects were applied (written with those effects)."""
-    return AppliedRecord(PK=user_pk(user_id), SK=f"APPLIED#{source}", expires_at=expires_at)
+def watermarks(user_id: str, session_ids: list[str]) -> dict[str, int]:
+    """Applied counts of these sessions (0 for none yet): one consistent BatchGetItem."""
+    keys = [(user_pk(user_id), WATERMARK_PREFIX + sid) for sid in session_ids]
+    found = PracticeWatermark.batch_get(keys, consistent_read=True)
+    counts = {item.SK.removeprefix(WATERMARK_PREFIX): int(item.applied) for item in found}
+    return {sid: counts.get(sid, 0) for sid in session_ids}
+
+
+def exam_chunk_claim(user_id: str, session_id: str, chunk: int) -> AppliedRecord:
+    """The claim that one chunk of a submitted exam's answers was applied (written with them)."""
+    return AppliedRecord(PK=user_pk(user_id), SK=f"APPLIED#EXAM#{session_id}#{chunk:03d}")
 
 
 def active_pk(day: str) -> str:
@@ -61,8 +68,21 @@ def dismissal(user_id: str, category: str, until: str, expires_at: int) -> Topic
     )
 
 
-def last_activity(user_id: str, kind: str, finished_at: str, summary: dict[str, Any]) -> LastActivity:
-    return LastActivity(PK=user_pk(user_id), SK=LAST_PREFIX + kind, kind=kind, finished_at=finished_at, summary=summary)
+def last_activity(user_id: str, kind: str, finished_at: str, order: str, summary: dict[str, Any]) -> LastActivity:
+    return LastActivity(
+        PK=user_pk(user_id), SK=LAST_PREFIX + kind, kind=kind, finished_at=finished_at, order=order, summary=summary
+    )
+
+
+def save_last_activity(item: LastActivity) -> bool:
+    """Keep the newest finished session of a kind; an older one arriving late changes nothing."""
+    try:
+        item.save(condition=LastActivity.PK.does_not_exist() | (LastActivity.order < item.order))
+    except PutError as exc:
+        if not is_condition_failure(exc):
+            raise
+        return False
+    return True
 
 
 def user_of(pk: str) -> str | None:
@@ -79,6 +99,7 @@ class CategoryAggregate(TableItem, discriminator="CategoryAggregate"):
     answered = NumberAttribute(default=0)
     correct = NumberAttribute(default=0)
     last_practised_at = UnicodeAttribute(null=True)
+    last_order = UnicodeAttribute(null=True)  # total order of the answer that set last_practised_at
 
 
 class DailyStat(TableItem, discriminator="DailyStat"):
@@ -95,6 +116,13 @@ class AppliedRecord(TableItem, discriminator="AppliedRecord"):
     """Claim that one source record's effects were applied; written in the same transaction."""
 
 
+class PracticeWatermark(TableItem, discriminator="PracticeWatermark"):
+    """The sequence number of a session's newest applied answer; advanced only from the value the
+    writer read, in the transaction that applies the answers above it."""
+
+    applied = NumberAttribute(default=0)
+
+
 class ActiveUser(TableItem, discriminator="ActiveUser"):
     """Who studied on a UTC day: the daily jobs Query these instead of scanning users."""
 
@@ -106,6 +134,7 @@ class LastActivity(TableItem, discriminator="LastActivity"):
 
     kind = UnicodeAttribute()  # practice | exam
     finished_at = UnicodeAttribute()
+    order = UnicodeAttribute(null=True)  # finished_at#session id: a total order for same-instant ends
     summary = JSONAttribute()
 
 
@@ -149,7 +178,9 @@ def last_activities(user_id: str) -> dict[str, LastActivity]:
 
 
 def dismissals(user_id: str) -> list[TopicDismissal]:
-    return list(TopicDismissal.query(user_pk(user_id), TopicDismissal.SK.startswith(DISMISS_PREFIX)))
+    return list(
+        TopicDismissal.query(user_pk(user_id), TopicDismissal.SK.startswith(DISMISS_PREFIX), consistent_read=True)
+    )
 
 
 def save_snapshot(user_id: str, computed_at: str, body: dict[str, Any]) -> bool:

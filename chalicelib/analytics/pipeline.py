@@ -1,178 +1,312 @@
-"""Stream consumers that turn answers into aggregates, daily stats and each learner's dashboard.
+"""Stream consumers that turn answers into aggregates, daily stats, question states and each
+learner's dashboard. The design and the guarantees it relies on are in docs/data-model.md
+("The answer pipeline").
 
-Each answer's effects (category and subcategory aggregates, the day's stats, the question state,
-the active-user marker) are applied in ONE transaction together with a claim on that answer, so a
-redelivered or retried record changes nothing. Fields that must only move forward in time (last
-practised, last result) carry a "newer than" condition; if a late record loses that race, the
-transaction is retried without those fields, so counts still land exactly once.
-The dashboard snapshot is then rebuilt from those aggregates, once per user per batch."""
+Practice: an answer's transaction also writes it onto its session item as `last_answer`, with the
+session's answer count as its sequence number. Records of one item arrive in order, so a session's
+records carry its answers 1, 2, 3... A per-session watermark (the newest sequence applied) moves
+forward only from the value read, in the same transaction as the answers above it: a redelivered,
+duplicated or reordered record changes nothing, and a sequence number missing from the batch (a
+record lost after its retries ran out) is read back from the session's answer items.
+
+Exams: a submitted session carries all of its results; they are applied in deterministic chunks,
+each with a claim written in the same transaction.
+
+All of one learner's answers in a batch are folded (`effects`) into one update per item touched,
+so a batch costs one write per aggregate, day and question rather than several per answer."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from chalicelib.accounts import data as accounts
 from chalicelib.analytics import data, snapshot
-from chalicelib.analytics.data import AppliedRecord, CategoryAggregate, DailyStat, LastActivity
+from chalicelib.analytics.data import AppliedRecord, CategoryAggregate, DailyStat, PracticeWatermark
+from chalicelib.analytics.effects import (
+    AnswerEvent,
+    Chunk,
+    Effects,
+    chunked,
+    exam_order,
+    exam_source,
+    pending,
+    practice_source,
+    time_shares,
+)
 from chalicelib.core import clock
 from chalicelib.core.db import TableItem, cancelled_positions, is_condition_failure, transaction, typed
-from chalicelib.core.streams import FollowUp, StreamChange, consumes
+from chalicelib.core.streams import FollowUp, StreamChange, batch_shared, consumes
 from chalicelib.core.timeutil import local_date
 from chalicelib.practice import data as practice
 from chalicelib.practice.data import QuestionState
 from chalicelib.questions.rules import score_percent
 
-CLAIM_TTL_SEC = 7 * 86400
+ACTIVE_MARKER_TTL_SEC = 35 * 86400
+APPLY_ATTEMPTS = 5
 
 
-@dataclass(frozen=True)
-class Answer:
-    """An answered question, from a practice or exam answer record."""
+class StaleWatermark(Exception):
+    """Another delivery advanced a session's watermark first: read it again and redo the plan."""
 
-    source: str  # a stable identity of the record, for the claim
-    user_id: str
-    question_id: str
-    category: str
-    subcategory: str | None
-    is_correct: bool
-    time_spent_sec: int
-    answered_at: str
-    local_date: str
 
-    @classmethod
-    def from_practice(cls, image: dict[str, Any]) -> Answer:
-        return cls(
-            source=data.practice_answer_source(str(image["session_id"]), str(image["question_id"])),
-            user_id=str(image["user_id"]),
-            question_id=str(image["question_id"]),
-            category=str(image["category"]),
-            subcategory=image.get("subcategory"),
-            is_correct=bool(image["is_correct"]),
-            time_spent_sec=int(image["time_spent_sec"]),
-            answered_at=str(image["answered_at"]),
-            local_date=str(image["local_date"]),
+# --- what a batch brings, per learner ------------------------------------------------------------
+
+
+@dataclass
+class LearnerWork:
+    practice: dict[str, dict[int, AnswerEvent]] = field(default_factory=lambda: defaultdict(dict))
+    exams: dict[str, list[AnswerEvent]] = field(default_factory=dict)
+
+
+def practice_event(user_id: str, session_id: str, raw: dict[str, Any]) -> tuple[int, AnswerEvent]:
+    """A practice answer (from a session's `last_answer` or an answer item) as a pipeline event."""
+    seq = int(raw["seq"])
+    if seq < 1:
+        raise ValueError(f"answer of session {session_id} has no sequence number")
+    return seq, AnswerEvent(
+        source=practice_source(session_id, seq),
+        user_id=user_id,
+        question_id=str(raw["question_id"]),
+        category=str(raw["category"]),
+        subcategory=raw.get("subcategory") or None,
+        is_correct=bool(raw["is_correct"]),
+        time_spent_sec=int(raw["time_spent_sec"]),
+        answered_at=str(raw["answered_at"]),
+        local_date=str(raw["local_date"]),
+    )
+
+
+def exam_events(image: dict[str, Any]) -> list[AnswerEvent]:
+    """Every answered question of a submitted exam, parsed whole before anything is written (a
+    malformed record fails here and changes nothing). Its time is attributed without loss."""
+    user_id, session_id = str(image["user_id"]), str(image["session_id"])
+    results: dict[str, Any] = _json(image["results"])
+    categories: dict[str, Any] = _json(image["categories"])
+    submitted_at = str(image["submitted_at"])
+    day = local_date(submitted_at, str(image.get("timezone") or "UTC")).isoformat()
+    answered = [qid for qid, result in results.items() if result["selected"]]
+    events = []
+    for qid in answered:
+        category, subcategory, *_ = categories[qid]
+        events.append(
+            AnswerEvent(
+                source=exam_source(session_id, qid),
+                user_id=user_id,
+                question_id=qid,
+                category=str(category),
+                subcategory=subcategory or None,
+                is_correct=bool(results[qid]["is_correct"]),
+                time_spent_sec=int(results[qid].get("time_spent_sec", 0)),
+                answered_at=submitted_at,
+                local_date=day,
+            )
         )
+    ordered = exam_order(events)
+    shares = time_shares(int(image.get("time_spent_sec") or 0), [e.time_spent_sec for e in ordered])
+    return [_with_time(event, share) for event, share in zip(ordered, shares, strict=True)]
+
+
+def _with_time(event: AnswerEvent, seconds: int) -> AnswerEvent:
+    return AnswerEvent(**{**event.__dict__, "time_spent_sec": seconds})
+
+
+def _json(value: Any) -> Any:
+    """JSON attributes arrive in stream images as strings."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+# --- applying ------------------------------------------------------------------------------------
 
 
 @dataclass
 class _Update:
     item: TableItem
     actions: list[Action]
-    latest: list[Action]  # only applied if this record is the newest the item has seen
-    newer: Condition | None
+    newest: list[Action] = field(default_factory=list)  # applied only if newer than what is stored
+    newer: Condition | None = None
 
 
-def _updates(answer: Answer) -> list[_Update]:
-    correct = int(answer.is_correct)
+def _updates(effects: Effects, user_id: str) -> list[_Update]:
     updates = []
-    for subcategory in [None, answer.subcategory] if answer.subcategory else [None]:
-        ref = data.aggregate_ref(answer.user_id, answer.category, subcategory)
+    for (category, subcategory), totals in sorted(effects.nodes.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+        assert totals.newest is not None
+        order = totals.newest.order
         updates.append(
             _Update(
-                ref,
+                data.aggregate_ref(user_id, category, subcategory),
                 [
                     typed(CategoryAggregate),
-                    CategoryAggregate.answered.add(1),
-                    CategoryAggregate.correct.add(correct),
-                    CategoryAggregate.category.set(answer.category),
+                    CategoryAggregate.answered.add(totals.answered),
+                    CategoryAggregate.correct.add(totals.correct),
+                    CategoryAggregate.category.set(category),
                     CategoryAggregate.subcategory.set(subcategory)
                     if subcategory
                     else CategoryAggregate.subcategory.remove(),
                 ],
-                [CategoryAggregate.last_practised_at.set(answer.answered_at)],
-                CategoryAggregate.last_practised_at.does_not_exist()
-                | (CategoryAggregate.last_practised_at < answer.answered_at),
+                [
+                    CategoryAggregate.last_practised_at.set(totals.newest.answered_at),
+                    CategoryAggregate.last_order.set(order),
+                ],
+                CategoryAggregate.last_order.does_not_exist() | (CategoryAggregate.last_order < order),
             )
         )
-    day = data.day_ref(answer.user_id, answer.local_date)
-    updates.append(
-        _Update(
-            day,
-            [
-                DailyStat.date.set(answer.local_date),
-                typed(DailyStat),
-                DailyStat.answered.add(1),
-                DailyStat.correct.add(correct),
-                DailyStat.attempt_time_sec.add(answer.time_spent_sec),
-            ],
-            [],
-            None,
+    for day, totals in sorted(effects.days.items()):
+        updates.append(
+            _Update(
+                data.day_ref(user_id, day),
+                [
+                    DailyStat.date.set(day),
+                    typed(DailyStat),
+                    DailyStat.answered.add(totals.answered),
+                    DailyStat.correct.add(totals.correct),
+                    DailyStat.attempt_time_sec.add(totals.time_sec),
+                ],
+            )
         )
-    )
-    state = practice.question_state_ref(answer.user_id, answer.question_id)
-    updates.append(
-        _Update(
-            state,
-            [typed(QuestionState), QuestionState.question_id.set(answer.question_id), QuestionState.answered.add(1)],
-            [QuestionState.last_correct.set(answer.is_correct), QuestionState.last_answered_at.set(answer.answered_at)],
-            QuestionState.last_answered_at.does_not_exist() | (QuestionState.last_answered_at < answer.answered_at),
+    for question_id, totals in sorted(effects.questions.items()):
+        assert totals.newest is not None
+        order = totals.newest.order
+        updates.append(
+            _Update(
+                practice.question_state_ref(user_id, question_id),
+                [
+                    typed(QuestionState),
+                    QuestionState.question_id.set(question_id),
+                    QuestionState.answered.add(totals.answered),
+                ],
+                [
+                    QuestionState.last_correct.set(totals.newest.is_correct),
+                    QuestionState.last_answered_at.set(totals.newest.answered_at),
+                    QuestionState.last_order.set(order),
+                ],
+                QuestionState.last_order.does_not_exist() | (QuestionState.last_order < order),
+            )
         )
-    )
     return updates
 
 
-def apply_answer(answer: Answer) -> bool:
-    """Apply one answer exactly once; returns False if it had already been applied."""
-    claim = data.applied_claim(answer.user_id, answer.source, clock.epoch() + CLAIM_TTL_SEC)
-    active = data.active_marker(answer.user_id, answer.answered_at[:10], clock.epoch() + 35 * 86400)
-    updates = _updates(answer)
-    latest_allowed = [update.newer is not None for update in updates]
+@dataclass(frozen=True)
+class _Guard:
+    """What makes a chunk apply once: a watermark moved from its read value, or a new claim."""
+
+    item: TableItem
+    actions: list[Action]
+    condition: Condition
+
+
+def _commit(user_id: str, chunk: Chunk, guard: _Guard) -> bool:
+    """One chunk's effects and its guard (a watermark or a claim) in one transaction. Returns False
+    when the guard refused: these answers were applied already. A newest-wins field that lost to a
+    newer value already stored is dropped and the transaction retried, so counts land exactly once."""
+    expires_at = clock.epoch() + ACTIVE_MARKER_TTL_SEC
+    markers = [data.active_marker(user_id, day, expires_at) for day in sorted(chunk.effects.active_days)]
+    updates = _updates(chunk.effects, user_id)
+    keep_newest = [update.newer is not None for update in updates]
+    # pynamodb sends puts before updates: the markers come first, then the guard, then the effects.
+    guard_position, first_update = len(markers), len(markers) + 1
     for _ in range(len(updates) + 1):
         try:
             with transaction() as tx:
-                tx.save(claim, condition=AppliedRecord.PK.does_not_exist())
-                tx.save(active)
-                for update, latest in zip(updates, latest_allowed, strict=True):
-                    actions = update.actions + (update.latest if latest else [])
-                    tx.update(update.item, actions=actions, condition=update.newer if latest else None)
+                for marker in markers:
+                    tx.save(marker)
+                tx.update(guard.item, actions=guard.actions, condition=guard.condition)
+                for update, newest in zip(updates, keep_newest, strict=True):
+                    actions = update.actions + (update.newest if newest else [])
+                    tx.update(update.item, actions=actions, condition=update.newer if newest else None)
             return True
         except TransactWriteError as exc:
             failed = cancelled_positions(exc) if is_condition_failure(exc) else []
             if not failed:
                 raise
-            if 0 in failed:
-                return False  # already applied: this is a redelivery
-            for position in failed:  # a newer record already set these fields: keep them
-                latest_allowed[position - 2] = False
-    raise RuntimeError("could not apply answer")  # unreachable: each retry drops at least one condition
+            if guard_position in failed:
+                return False
+            for position in failed:
+                keep_newest[position - first_update] = False
+    raise RuntimeError("could not apply answers")  # unreachable: each retry drops a condition
 
 
-def record_last(user_id: str, kind: str, finished_at: str, summary: dict[str, Any]) -> None:
-    """Keep the newest finished session of a kind; an older one arriving late changes nothing."""
-    item = data.last_activity(user_id, kind, finished_at, summary)
-    try:
-        item.save(condition=LastActivity.PK.does_not_exist() | (LastActivity.finished_at <= finished_at))
-    except PutError as exc:
-        if not is_condition_failure(exc):  # otherwise a newer one is already stored
-            raise
+def _apply_session(user_id: str, session_id: str, answers: dict[int, AnswerEvent], watermark: int) -> None:
+    todo, missing = pending(answers.items(), watermark)
+    if missing:  # records lost (retries exhausted): read the session's answers back from their items
+        stored = dict(practice_event(user_id, session_id, a.event()) for a in practice.answers(session_id) if a.seq)
+        todo, missing = pending({**stored, **answers}.items(), watermark)
+        if missing:
+            raise RuntimeError(f"session {session_id} lacks answers {missing[:5]}; retry later")
+    applied = watermark
+    for chunk in chunked(todo, fixed_items=1):
+        through = applied + len(chunk.answers)
+        condition = PracticeWatermark.applied == applied if applied else PracticeWatermark.applied.does_not_exist()
+        actions = [typed(PracticeWatermark), PracticeWatermark.applied.set(through)]
+        if not _commit(user_id, chunk, _Guard(data.watermark_ref(user_id, session_id), actions, condition)):
+            raise StaleWatermark(session_id)
+        applied = through
+
+
+def _apply_exam(user_id: str, session_id: str, answers: list[AnswerEvent]) -> None:
+    for index, chunk in enumerate(chunked(answers, fixed_items=1)):
+        claim = data.exam_chunk_claim(user_id, session_id, index)
+        _commit(user_id, chunk, _Guard(claim, [typed(AppliedRecord)], AppliedRecord.PK.does_not_exist()))
+
+
+def apply_learner(user_id: str, work: LearnerWork) -> None:
+    """Everything a batch brought for one learner, exactly once however often it is delivered."""
+    if accounts.is_erased(user_id):
+        return  # a late record of an erased account must not recreate its data
+    for _ in range(APPLY_ATTEMPTS):
+        try:
+            marks = data.watermarks(user_id, sorted(work.practice))
+            for session_id in sorted(work.practice):
+                _apply_session(user_id, session_id, work.practice[session_id], marks[session_id])
+            break
+        except StaleWatermark:
+            continue  # a concurrent delivery got there first; what is left is computed again
+    else:
+        raise RuntimeError(f"watermarks of {user_id} kept moving")
+    for session_id, answers in sorted(work.exams.items()):
+        _apply_exam(user_id, session_id, answers)
+
+
+def _work_of(user_id: str) -> LearnerWork:
+    return batch_shared(f"learner:{user_id}", LearnerWork)
+
+
+def _apply_and_rebuild(user_id: str) -> list[FollowUp]:
+    work = _work_of(user_id)
+    return [FollowUp(f"apply:{user_id}", lambda: apply_learner(user_id, work)), _rebuild(user_id)]
 
 
 def _rebuild(user_id: str) -> FollowUp:
-    return f"snapshot:{user_id}", lambda: snapshot.rebuild(user_id)
+    return FollowUp(f"snapshot:{user_id}", lambda: snapshot.rebuild(user_id), stage=1)
 
 
-@consumes("PracticeAnswer")
-def on_practice_answer(change: StreamChange) -> list[FollowUp]:
-    if change.event_name != "INSERT" or change.new is None:
-        return []
-    answer = Answer.from_practice(change.new)
-    if accounts.is_erased(answer.user_id):
-        return []  # a late record of an erased account must not recreate its data
-    apply_answer(answer)
-    return [_rebuild(answer.user_id)]
+# --- consumers -----------------------------------------------------------------------------------
 
 
 @consumes("PracticeSession")
 def on_practice_session(change: StreamChange) -> list[FollowUp]:
     new, old = change.new or {}, change.old or {}
-    if new.get("status") != "completed" or old.get("status") == "completed":
+    if not new:
         return []
+    user_id, session_id = str(new["user_id"]), str(new["session_id"])
+    follow_ups: list[FollowUp] = []
+    if new.get("last_answer") and int(new.get("answered", 0)) > int(old.get("answered", 0)):
+        seq, event = practice_event(user_id, session_id, _json(new["last_answer"]))
+        _work_of(user_id).practice[session_id][seq] = event
+        follow_ups += _apply_and_rebuild(user_id)
+    if new.get("status") == "completed" and old.get("status") != "completed":
+        last = _practice_end(new)
+        follow_ups += [FollowUp(f"last-practice:{session_id}", lambda: _save_last(user_id, last)), _rebuild(user_id)]
+    return follow_ups
+
+
+def _practice_end(new: dict[str, Any]) -> data.LastActivity:
     answered, correct = int(new.get("answered", 0)), int(new.get("correct", 0))
     summary = {
         "session_id": new["session_id"],
@@ -182,8 +316,9 @@ def on_practice_session(change: StreamChange) -> list[FollowUp]:
         "score_percent": score_percent(answered, correct),
         "categories": list(new.get("category_names") or []),
     }
-    record_last(str(new["user_id"]), "practice", str(new["completed_at"]), summary)
-    return [_rebuild(str(new["user_id"]))]
+    finished_at = str(new["completed_at"])
+    order = f"{finished_at}#{new['session_id']}"
+    return data.last_activity(str(new["user_id"]), "practice", finished_at, order, summary)
 
 
 @consumes("ExamSession")
@@ -193,48 +328,26 @@ def on_exam_session(change: StreamChange) -> list[FollowUp]:
     if new.get("status") != "submitted" or old.get("status") == "submitted":
         return []
     user_id, session_id = str(new["user_id"]), str(new["session_id"])
-    if accounts.is_erased(user_id):
-        return []
-    results: dict[str, Any] = _json(new.get("results")) or {}
-    categories: dict[str, Any] = _json(new.get("categories")) or {}
-    answered = [qid for qid, r in results.items() if r["selected"]]
+    events = exam_events(new)  # before anything is written: a malformed record applies nothing
+    _work_of(user_id).exams[session_id] = events
     submitted_at = str(new["submitted_at"])
-    day = local_date(submitted_at, str(new.get("timezone") or "UTC")).isoformat()
-    for qid in answered:
-        category, subcategory, _ = categories[qid]
-        apply_answer(
-            Answer(
-                source=data.exam_answer_source(session_id, qid),
-                user_id=user_id,
-                question_id=qid,
-                category=category,
-                subcategory=subcategory,
-                is_correct=bool(results[qid]["is_correct"]),
-                time_spent_sec=int(results[qid].get("time_spent_sec", 0)),
-                answered_at=submitted_at,
-                local_date=day,
-            )
-        )
-    record_last(
-        user_id,
-        "exam",
-        submitted_at,
-        {
-            "exam": new["template_name"],
-            "score_percent": float(new.get("score_percent") or 0),
-            "time_spent_min": round(int(new.get("time_spent_sec") or 0) / 60),
-            "answered": len(answered),
-        },
-    )
-    return [_rebuild(user_id)]
+    summary = {
+        "exam": new["template_name"],
+        "score_percent": float(new.get("score_percent") or 0),
+        "time_spent_min": round(int(new.get("time_spent_sec") or 0) / 60),
+        "answered": len(events),
+    }
+    last = data.last_activity(user_id, "exam", submitted_at, f"{submitted_at}#{session_id}", summary)
+    return [*_apply_and_rebuild(user_id), FollowUp(f"last-exam:{session_id}", lambda: _save_last(user_id, last))]
 
 
-def _json(value: Any) -> Any:
-    """JSON attributes arrive in stream images as strings."""
-    return json.loads(value) if isinstance(value, str) else value
+def _save_last(user_id: str, last: data.LastActivity) -> None:
+    if not accounts.is_erased(user_id):
+        data.save_last_activity(last)
 
 
-@consumes("User", "TopicDismissal", "HeartbeatClaim")
+@consumes("User", "HeartbeatClaim")
+@consumes("TopicDismissal", removals=True)
 def on_user_facing_change(change: StreamChange) -> list[FollowUp]:
     """New users get a dashboard at once; a time-zone change moves its days; dismissals and
     heartbeats change what it shows."""

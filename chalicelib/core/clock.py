@@ -7,9 +7,9 @@ import secrets
 import time
 from datetime import UTC, datetime
 
-from chalicelib.core.timeutil import iso
+from chalicelib.core.timeutil import iso, iso_ms
 
-__all__ = ["epoch", "iso", "iso_from_ms", "new_id", "now"]
+__all__ = ["epoch", "iso", "iso_from_ms", "iso_ms", "new_id", "now"]
 
 
 def now() -> datetime:

@@ -6,8 +6,10 @@ Each domain's data layer subclasses `TableItem` with a discriminator and owns it
 from __future__ import annotations
 
 import os
+import random
+import time
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pynamodb.attributes import DiscriminatorAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
@@ -17,6 +19,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.config import get_settings
+from chalicelib.core.errors import ServiceBusy
 
 T = TypeVar("T")
 
@@ -115,10 +118,50 @@ def retry_on_conflict(attempt: Callable[[], T], *, tries: int = 5) -> T:
     raise AssertionError("unreachable")
 
 
+# Why a transaction may be cancelled without anything being wrong with it: another transaction held
+# one of its items (TransactionConflict), or a partition was momentarily over its throughput. Sending
+# the same request again is then correct; botocore's own retries do not cover these reasons.
+TRANSIENT_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
+TRANSACTION_ATTEMPTS = 6
+BACKOFF_BASE_SEC = 0.025
+BACKOFF_CAP_SEC = 1.0
+
+
+def is_transient(exc: TransactWriteError) -> bool:
+    """Cancelled only for transient reasons (never because a condition failed)."""
+    codes = {reason.code for reason in exc.cancellation_reasons or [] if reason is not None}
+    return bool(codes & TRANSIENT_REASONS) and "ConditionalCheckFailed" not in codes
+
+
+def backoff_delay(attempt: int, rng: random.Random | None = None) -> float:
+    """Full-jitter exponential backoff (AWS Architecture Blog): spreads retries of racing writers."""
+    ceiling = min(BACKOFF_CAP_SEC, BACKOFF_BASE_SEC * 2**attempt)
+    return (rng or random).uniform(0, ceiling)
+
+
+class RetryingTransactWrite(TransactWrite):
+    """The one place DynamoDB's transient cancellations are retried, with jittered backoff; after the
+    last attempt the caller gets ServiceBusy (503 with Retry-After), never a bare 500."""
+
+    sleep: Callable[[float], None] = staticmethod(time.sleep)
+
+    def _commit(self) -> Any:
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                return super()._commit()
+            except TransactWriteError as exc:
+                if not is_transient(exc):
+                    raise
+                if attempt == TRANSACTION_ATTEMPTS - 1:
+                    raise ServiceBusy("The service is busy; please retry.", retry_after_sec=1) from exc
+                self.sleep(backoff_delay(attempt))
+        raise AssertionError("unreachable")
+
+
 def transaction() -> TransactWrite:
     """A TransactWriteItems on the table: all of its writes land, or none does."""
     # Reuse the models' connection: a new one would build a botocore client (and parse its models).
-    return TransactWrite(connection=TableItem._get_connection().connection)
+    return RetryingTransactWrite(connection=TableItem._get_connection().connection)
 
 
 def typed(model: type[TableItem]) -> Action:

@@ -107,6 +107,15 @@ class TooManyRequests(ApiError):
         super().__init__(message, headers={"Retry-After": str(max(1, retry_after_sec))})
 
 
+class ServiceBusy(ApiError):
+    """DynamoDB kept refusing a write for transient reasons (contention, throttling): retry later."""
+
+    status, code = 503, "service_busy"
+
+    def __init__(self, message: str, *, retry_after_sec: int) -> None:
+        super().__init__(message, headers={"Retry-After": str(max(1, retry_after_sec))})
+
+
 def field_error(field: str, message: str, kind: str = "invalid") -> Unprocessable:
     return Unprocessable("The request is invalid.", details=[{"field": field, "message": message, "type": kind}])
 

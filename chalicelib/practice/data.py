@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
-from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
-from chalicelib.core.db import TableItem, user_pk
+from chalicelib.core.db import TableItem, cancelled_positions, is_condition_failure, transaction, user_pk
 from chalicelib.core.pagination import newest_first_page
 
 SESSION_PREFIX = "PRACTICE#"
@@ -41,6 +42,9 @@ class PracticeSession(TableItem, discriminator="PracticeSession"):
     started_at = UnicodeAttribute()
     completed_at = UnicodeAttribute(null=True)
     category_names = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    # The newest answer, written with the count in the same transaction: the stream record of this
+    # item is what the analytics pipeline consumes (records of one item arrive in order).
+    last_answer = JSONAttribute(null=True)
 
 
 class PracticeAnswer(TableItem, discriminator="PracticeAnswer"):
@@ -58,6 +62,20 @@ class PracticeAnswer(TableItem, discriminator="PracticeAnswer"):
     time_spent_sec = NumberAttribute()
     answered_at = UnicodeAttribute()
     local_date = UnicodeAttribute()  # the learner's calendar day (profile time zone)
+    seq = NumberAttribute(null=True)  # 1 for the session's first answer, 2 for the next...
+
+    def event(self) -> dict[str, Any]:
+        """What the pipeline needs of this answer (also stored as the session's `last_answer`)."""
+        return {
+            "seq": int(self.seq or 0),
+            "question_id": self.question_id,
+            "category": self.category,
+            "subcategory": self.subcategory,
+            "is_correct": bool(self.is_correct),
+            "time_spent_sec": int(self.time_spent_sec),
+            "answered_at": self.answered_at,
+            "local_date": self.local_date,
+        }
 
 
 class QuestionState(TableItem, discriminator="QuestionState"):
@@ -67,6 +85,7 @@ class QuestionState(TableItem, discriminator="QuestionState"):
     answered = NumberAttribute(default=0)
     last_correct = BooleanAttribute(null=True)
     last_answered_at = UnicodeAttribute(null=True)
+    last_order = UnicodeAttribute(null=True)  # total order of the answer that set the last_* fields
     flagged = BooleanAttribute(default=False)
 
 
@@ -88,6 +107,41 @@ def new_answer(session_id: str, question_id: str, **fields: Any) -> PracticeAnsw
 def question_state_ref(user_id: str, question_id: str) -> QuestionState:
     """A keys-only handle for updates of a learner's state for one question."""
     return QuestionState(PK=user_pk(user_id), SK=QSTATE_PREFIX + question_id)
+
+
+class Recorded(Enum):
+    OK = "ok"
+    DUPLICATE = "duplicate"  # this question was already answered in the session
+    CLOSED = "closed"  # the session is no longer active
+    MOVED = "moved"  # another answer landed since the session was read: read it again
+
+
+def record_answer(session: PracticeSession, answer: PracticeAnswer) -> Recorded:
+    """The answer, the session's progress and its `last_answer` land together or not at all. The
+    answer's sequence number must follow the count read with the session (checked here)."""
+    answered = int(session.answered or 0)
+    try:
+        with transaction() as tx:
+            tx.save(answer, condition=PracticeAnswer.PK.does_not_exist())
+            tx.update(
+                session,
+                actions=[
+                    PracticeSession.answered.set(answered + 1),
+                    PracticeSession.correct.add(int(answer.is_correct)),
+                    PracticeSession.time_spent_sec.add(int(answer.time_spent_sec)),
+                    PracticeSession.last_answer.set(answer.event()),
+                ],
+                condition=(PracticeSession.status == "active") & (PracticeSession.answered == answered),
+            )
+    except TransactWriteError as exc:
+        positions = cancelled_positions(exc) if is_condition_failure(exc) else []
+        if 0 in positions:
+            return Recorded.DUPLICATE
+        if 1 in positions:
+            current = get_session(session.user_id, session.session_id)
+            return Recorded.CLOSED if current is None or current.status != "active" else Recorded.MOVED
+        raise
+    return Recorded.OK
 
 
 def get_session(user_id: str, session_id: str) -> PracticeSession | None:

@@ -5,19 +5,19 @@ from __future__ import annotations
 import random
 import secrets
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from chalicelib.accounts import data as accounts
 from chalicelib.core import clock
-from chalicelib.core.db import TableItem, cancelled_positions, is_condition_failure, transaction, typed
-from chalicelib.core.errors import Conflict, NotFound, Unprocessable, field_error
+from chalicelib.core.db import TableItem, is_condition_failure, typed
+from chalicelib.core.errors import Conflict, NotFound, ServiceBusy, Unprocessable, field_error
 from chalicelib.core.pagination import Page
 from chalicelib.core.security import Principal
 from chalicelib.core.timeutil import local_date
 from chalicelib.exams import data as exams
 from chalicelib.limits import service as limits
 from chalicelib.practice import data
-from chalicelib.practice.data import PracticeAnswer, PracticeSession, QuestionState
+from chalicelib.practice.data import PracticeAnswer, PracticeSession, QuestionState, Recorded
 from chalicelib.practice.schemas import (
     AnswerOut,
     AttemptIn,
@@ -143,50 +143,43 @@ def _check_selection(question: Question, selected: list[str]) -> None:
         raise field_error("selected_option_ids", problem.message, problem.kind)
 
 
+ANSWER_ATTEMPTS = 5  # answers racing in one session each take the next sequence number
+
+
 def submit_attempt(principal: Principal, session_id: str, request: AttemptIn) -> AttemptResult:
     limits.consume(limits.limit("answers"), principal.user_id, "Too many answers in a short time; slow down.")
-    session, question = _session_and_question(principal.user_id, session_id, request.question_id)
-    _check_selection(question, request.selected_option_ids)
-    now = clock.now()
-    if question.question_id in exams.questions_in_live_exams(principal.user_id, clock.iso(now)):
-        raise Conflict("This question is part of your exam in progress; answer it there first.")
-    correct_ids = correct_option_ids(question)
-    correct = is_correct(request.selected_option_ids, correct_ids)
-    answer = data.new_answer(
-        session_id,
-        question.question_id,
-        user_id=principal.user_id,
-        question_version=int(question.version or 1),
-        category=question.category,
-        subcategory=question.subcategory,
-        selected_option_ids=request.selected_option_ids,
-        correct_option_ids=correct_ids,
-        is_correct=correct,
-        time_spent_sec=request.time_spent_sec,
-        answered_at=clock.iso(now),
-        local_date=local_date(now, session.timezone).isoformat(),
-    )
-    try:
-        with transaction() as tx:  # the answer and the session's progress land together or not at all
-            tx.save(answer, condition=PracticeAnswer.PK.does_not_exist())
-            tx.update(
-                session,
-                actions=[
-                    PracticeSession.answered.add(1),
-                    PracticeSession.correct.add(int(correct)),
-                    PracticeSession.time_spent_sec.add(request.time_spent_sec),
-                ],
-                condition=PracticeSession.status == "active",
-            )
-    except TransactWriteError as exc:
-        positions = cancelled_positions(exc) if is_condition_failure(exc) else []
-        if 0 in positions:
-            raise Conflict("This question was already answered in this session.") from exc
-        if 1 in positions:
-            raise Conflict("This session is completed; start a new one.") from exc
-        raise
-    explanation = question.explanation if session.include_explanations else None
-    return AttemptResult(is_correct=correct, correct_option_ids=correct_ids, explanation=explanation)
+    for _ in range(ANSWER_ATTEMPTS):
+        session, question = _session_and_question(principal.user_id, session_id, request.question_id)
+        _check_selection(question, request.selected_option_ids)
+        now = clock.now()
+        if question.question_id in exams.questions_in_live_exams(principal.user_id, clock.iso(now)):
+            raise Conflict("This question is part of your exam in progress; answer it there first.")
+        correct_ids = correct_option_ids(question)
+        correct = is_correct(request.selected_option_ids, correct_ids)
+        answer = data.new_answer(
+            session_id,
+            question.question_id,
+            user_id=principal.user_id,
+            question_version=int(question.version or 1),
+            category=question.category,
+            subcategory=question.subcategory,
+            selected_option_ids=request.selected_option_ids,
+            correct_option_ids=correct_ids,
+            is_correct=correct,
+            time_spent_sec=request.time_spent_sec,
+            answered_at=clock.iso_ms(now),
+            local_date=local_date(now, session.timezone).isoformat(),
+            seq=int(session.answered or 0) + 1,
+        )
+        outcome = data.record_answer(session, answer)
+        if outcome is Recorded.DUPLICATE:
+            raise Conflict("This question was already answered in this session.")
+        if outcome is Recorded.CLOSED:
+            raise Conflict("This session is completed; start a new one.")
+        if outcome is Recorded.OK:
+            explanation = question.explanation if session.include_explanations else None
+            return AttemptResult(is_correct=correct, correct_option_ids=correct_ids, explanation=explanation)
+    raise ServiceBusy("Too many answers at once in this session; please retry.", retry_after_sec=1)
 
 
 def set_flag(principal: Principal, session_id: str, question_id: str, flagged: bool) -> FlagOut:

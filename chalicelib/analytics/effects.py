@@ -1,0 +1,160 @@
+"""What answers change, folded: pure rules of the stream pipeline (no I/O, no clock).
+
+An answer adds to its category's (and subcategory's) totals, to its day's stats and to its
+question's count, and may become the newest thing those items have seen. Many answers of one
+learner fold into one set of per-item deltas, so a batch costs one write per item touched rather
+than one per answer. "Newest" is a total order: the answer time (milliseconds) and then the
+answer's source identity, so two answers in the same instant are ordered the same way whatever
+order they are delivered in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+# One DynamoDB transaction holds at most 100 items; a few are kept for watermarks and claims.
+MAX_TRANSACTION_ITEMS = 100
+
+
+@dataclass(frozen=True)
+class AnswerEvent:
+    """An answered question, from a practice session or a submitted exam."""
+
+    source: str  # stable and unique: "practice:<session>:<seq>" or "exam:<session>:<question>"
+    user_id: str
+    question_id: str
+    category: str
+    subcategory: str | None
+    is_correct: bool
+    time_spent_sec: int
+    answered_at: str  # ISO 8601 UTC with milliseconds
+    local_date: str  # the learner's calendar day
+
+    @property
+    def order(self) -> str:
+        """The total order of newest-wins fields: time first, then the source as a tie-breaker."""
+        return f"{self.answered_at}#{self.source}"
+
+    @property
+    def utc_day(self) -> str:
+        return self.answered_at[:10]
+
+
+def practice_source(session_id: str, seq: int) -> str:
+    return f"practice:{session_id}:{seq:06d}"
+
+
+def exam_source(session_id: str, question_id: str) -> str:
+    return f"exam:{session_id}:{question_id}"
+
+
+@dataclass
+class Totals:
+    answered: int = 0
+    correct: int = 0
+    time_sec: int = 0
+    newest: AnswerEvent | None = None
+
+    def add(self, answer: AnswerEvent) -> None:
+        self.answered += 1
+        self.correct += int(answer.is_correct)
+        self.time_sec += answer.time_spent_sec
+        if self.newest is None or answer.order > self.newest.order:
+            self.newest = answer
+
+
+NodeKey = tuple[str, str | None]  # (category, subcategory); subcategory None for the category itself
+
+
+@dataclass
+class Effects:
+    """The summed changes of a set of answers, one entry per item they touch."""
+
+    nodes: dict[NodeKey, Totals] = field(default_factory=dict)
+    days: dict[str, Totals] = field(default_factory=dict)
+    questions: dict[str, Totals] = field(default_factory=dict)
+    active_days: set[str] = field(default_factory=set)
+
+    def add(self, answer: AnswerEvent) -> None:
+        for node in nodes_of(answer):
+            self.nodes.setdefault(node, Totals()).add(answer)
+        self.days.setdefault(answer.local_date, Totals()).add(answer)
+        self.questions.setdefault(answer.question_id, Totals()).add(answer)
+        self.active_days.add(answer.utc_day)
+
+    def item_count(self) -> int:
+        return len(self.nodes) + len(self.days) + len(self.questions) + len(self.active_days)
+
+    def added_items(self, answer: AnswerEvent) -> int:
+        """How many more items this answer would touch."""
+        return (
+            sum(node not in self.nodes for node in nodes_of(answer))
+            + (answer.local_date not in self.days)
+            + (answer.question_id not in self.questions)
+            + (answer.utc_day not in self.active_days)
+        )
+
+
+def nodes_of(answer: AnswerEvent) -> list[NodeKey]:
+    nodes: list[NodeKey] = [(answer.category, None)]
+    if answer.subcategory:
+        nodes.append((answer.category, answer.subcategory))
+    return nodes
+
+
+def fold(answers: Iterable[AnswerEvent]) -> Effects:
+    effects = Effects()
+    for answer in answers:
+        effects.add(answer)
+    return effects
+
+
+@dataclass
+class Chunk:
+    """Answers applied in one transaction, with `fixed_items` items of bookkeeping beside them."""
+
+    answers: list[AnswerEvent]
+    effects: Effects
+
+
+def chunked(answers: Sequence[AnswerEvent], *, fixed_items: int = 1, limit: int = MAX_TRANSACTION_ITEMS) -> list[Chunk]:
+    """Split answers, in the order given, into runs whose effects fit one transaction each.
+    Deterministic: the same answers in the same order always give the same chunks."""
+    chunks: list[Chunk] = []
+    current = Chunk([], Effects())
+    for answer in answers:
+        if current.answers and fixed_items + current.effects.item_count() + current.effects.added_items(answer) > limit:
+            chunks.append(current)
+            current = Chunk([], Effects())
+        current.answers.append(answer)
+        current.effects.add(answer)
+    if current.answers:
+        chunks.append(current)
+    return chunks
+
+
+def exam_order(answers: Iterable[AnswerEvent]) -> list[AnswerEvent]:
+    """Exam answers grouped by category and subcategory, so a chunk touches few aggregate items."""
+    return sorted(answers, key=lambda a: (a.category, a.subcategory or "", a.question_id))
+
+
+def pending(answers: Iterable[tuple[int, AnswerEvent]], watermark: int) -> tuple[list[AnswerEvent], list[int]]:
+    """A session's answers not yet applied (sequence above the watermark), in sequence order, and
+    the sequence numbers missing between the watermark and the newest one (lost records)."""
+    by_seq = {seq: answer for seq, answer in answers if seq > watermark}
+    if not by_seq:
+        return [], []
+    newest = max(by_seq)
+    missing = [seq for seq in range(watermark + 1, newest + 1) if seq not in by_seq]
+    return [by_seq[seq] for seq in sorted(by_seq)], missing
+
+
+def time_shares(total_sec: int, answer_times: Sequence[int]) -> list[int]:
+    """An exam's time, attributed to its chunks: each chunk its answers' own time, and the first
+    also the time not spent on any answered question, so the day's total equals the exam's time
+    exactly (never less: integer splits must not lose seconds)."""
+    if not answer_times:
+        return []
+    shares = [max(0, int(t)) for t in answer_times]
+    shares[0] += max(0, int(total_sec) - sum(shares))
+    return shares
