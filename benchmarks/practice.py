@@ -170,48 +170,14 @@ def endpoint_costs(api: Api, sizes: tuple[int, ...] = (10, 1000, 10000)) -> list
     return lines
 
 
-def stream_batch_cost(api: Api) -> list[str]:
-    """Deliver one batch of 100 fresh attempts (5 learners x 20) to the stream handler."""
-    from app import app
-    from chalicelib.core.config import get_settings
-    from chalicelib.practice import data as practice
-    from local_stack.meter import metering
-    from local_stack.streams import FakeLambdaContext, StreamPoller
-
-    poller = StreamPoller(get_settings().table_name, app.handler_map["table_stream"])
-    poller.read()  # skip everything written so far
-    for learner in range(5):
-        for n in range(20):
-            practice.new_answer(
-                f"batch-{learner}",
-                f"q{n}",
-                user_id=f"batch-user-{learner}",
-                question_version=1,
-                category=CATEGORIES[n % 3],
-                subcategory=None,
-                selected_option_ids=["a"],
-                correct_option_ids=["a"],
-                is_correct=n % 4 != 0,
-                time_spent_sec=30,
-                answered_at=f"2026-11-20T10:{n:02d}:00Z",
-                local_date="2026-11-20",
-            ).save()
-    records = poller.read()
-    with metering() as meter:
-        response = app.handler_map["table_stream"]({"Records": records}, FakeLambdaContext())
-    writes = {op: n for op, n in meter.operations.items() if op in ("TransactWriteItems", "PutItem", "UpdateItem")}
-    reads = {op: n for op, n in meter.operations.items() if op not in writes}
-    return [
-        f"records: {len(records)}, failures: {len(response['batchItemFailures'])}",
-        f"writes: {writes} ({meter.wcu:g} WCU, transactions counted double)",
-        f"reads: {reads} ({meter.rcu:g} RCU) - dashboard rebuilds, once per learner per batch",
-    ]
-
-
 def exam_costs(api: Api) -> list[str]:
     """Start, autosave (a batch of 90 and a single answer), resume and submit a 180-question exam."""
+    from app import app
+    from benchmarks.stream import exam_submission_cost
     from chalicelib.accounts.service import provision_user
+    from chalicelib.core.config import get_settings
     from chalicelib.core.security import Role
+    from local_stack.streams import StreamPoller
 
     provision_user("bench-examiner@example.com", "Bench-Password-2026", "Examiner", Role.ADMIN)
     login = api.call("POST", "/auth/login", {"email": "bench-examiner@example.com", "password": "Bench-Password-2026"})
@@ -237,6 +203,8 @@ def exam_costs(api: Api) -> list[str]:
     ).body
     token = learner["access"]
     lines = ["| step (180 questions) | status | DynamoDB operations | RCU | WCU |", "|---|---|---|---|---|"]
+    poller = StreamPoller(get_settings().table_name, app.handler_map["table_stream"])
+    poller.read()
     started = api.call("POST", "/exams/sessions", {"template_id": template["id"]}, token)
     lines.append(_exam_row("POST /exams/sessions (start)", started))
     session = started.body
@@ -274,7 +242,7 @@ def exam_costs(api: Api) -> list[str]:
             "GET /exams/sessions/{id}/review", api.call("GET", f"/exams/sessions/{session['id']}/review", token=token)
         )
     )
-    return lines
+    return [*lines, "", "### stream handler, the submitted exam", "", *exam_submission_cost(poller.read(), 90)]
 
 
 def _exam_row(label: str, measured: Measured) -> str:

@@ -59,17 +59,18 @@ def import_times(runs: int = 7) -> list[str]:
 
 
 def practice_costs() -> list[str]:
-    from benchmarks.practice import endpoint_costs, stream_batch_cost
+    from benchmarks.practice import endpoint_costs
 
     sizes = tuple(int(s) for s in os.environ.get("BENCH_SIZES", "10,1000,10000").split(","))
     with api() as client:
-        return [
-            *endpoint_costs(client, sizes),
-            "",
-            "### stream handler, one batch of 100 attempts",
-            "",
-            *stream_batch_cost(client),
-        ]
+        return endpoint_costs(client, sizes)
+
+
+def stream_costs() -> list[str]:
+    from benchmarks.stream import batch_costs
+
+    with api() as client:
+        return batch_costs(client)
 
 
 def exam_costs() -> list[str]:
@@ -89,6 +90,7 @@ def local_latency() -> list[str]:
 SECTIONS: dict[str, Any] = {
     "auth": auth_costs,
     "practice": practice_costs,
+    "stream": stream_costs,
     "exam": exam_costs,
     "import": import_times,
     "latency": local_latency,

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from botocore.client import BaseClient
+from botocore.exceptions import ClientError
 
 READ_UNIT, WRITE_UNIT = 4096, 1024
 
@@ -56,8 +57,10 @@ def write_units(size: int) -> int:
 class Call:
     operation: str
     rcu: float = 0.0
-    wcu: float = 0.0
+    wcu: float = 0.0  # the table's writes and, below, the writes its indexes make
     items: int = 0
+    index_wcu: float = 0.0
+    cancelled: bool = False  # a transaction DynamoDB refused (it still consumes write capacity)
 
 
 @dataclass
@@ -75,7 +78,20 @@ class Meter:
 
     @property
     def wcu(self) -> float:
-        return sum(call.wcu for call in self.calls)
+        """Table and index writes together: what the bill counts."""
+        return sum(call.wcu + call.index_wcu for call in self.calls)
+
+    @property
+    def index_wcu(self) -> float:
+        return sum(call.index_wcu for call in self.calls)
+
+    @property
+    def cancelled(self) -> int:
+        return sum(call.cancelled for call in self.calls)
+
+    @property
+    def items_written(self) -> int:
+        return sum(call.items for call in self.calls if call.wcu)
 
     def summary(self) -> str:
         ops = ", ".join(f"{name} x{count}" for name, count in sorted(self.operations.items())) or "none"
@@ -98,11 +114,65 @@ def _key_of(item: dict[str, Any]) -> dict[str, Any]:
     return {name: item[name] for name in ("PK", "SK") if name in item}
 
 
-def _write_cost(client: BaseClient, table: str, request: dict[str, Any], before: dict[str, Any]) -> float:
+def _index_projections() -> list[tuple[tuple[str, ...], str, frozenset[str]]]:
+    """(key attributes, projection type, included attributes) of each index, from the template."""
+    from chalicelib.core.table_schema import table_properties
+
+    result = []
+    for index in table_properties().get("GlobalSecondaryIndexes", []):
+        keys = tuple(k["AttributeName"] for k in index["KeySchema"])
+        projection = index["Projection"]
+        result.append((keys, projection["ProjectionType"], frozenset(projection.get("NonKeyAttributes", []))))
+    return result
+
+
+def _projected_size(item: dict[str, Any], keys: tuple[str, ...], kind: str, included: frozenset[str]) -> int:
+    if kind == "ALL":
+        return item_size(item)
+    wanted = {"PK", "SK", *keys} | (included if kind == "INCLUDE" else set())
+    return item_size({name: value for name, value in item.items() if name in wanted})
+
+
+def index_write_units(before: dict[str, Any], after: dict[str, Any]) -> float:
+    """What a write costs in the indexes (DynamoDB's rules): an item entering or leaving an index is
+    one write there, one changing its index key is two (delete and put), one staying is one write
+    if a projected attribute changed, and nothing if none did."""
+    units = 0.0
+    for keys, kind, included in _index_projections():
+        was, now = all(k in before for k in keys), all(k in after for k in keys)
+        if not was and not now:
+            continue
+        old = _projected_size(before, keys, kind, included) if was else 0
+        new = _projected_size(after, keys, kind, included) if now else 0
+        if was and now and any(before[k] != after[k] for k in keys):
+            units += write_units(old) + write_units(new)
+        elif was and now:
+            projected = {"PK", "SK", *keys} | set(included)
+            changed = any(
+                before.get(name) != after.get(name)
+                for name in set(before) | set(after)
+                if kind == "ALL" or name in projected
+            )
+            units += write_units(max(old, new)) if changed else 0
+        else:
+            units += write_units(max(old, new))
+    return units
+
+
+def _write_cost(
+    client: BaseClient, table: str, request: dict[str, Any], before: dict[str, Any], *, applied: bool = True
+) -> tuple[float, float]:
+    """(table units, index units) of one write; a refused write costs its size and nothing in indexes."""
     if "Item" in request:
-        return write_units(max(item_size(request["Item"]), item_size(before)))
-    after = _fetch_item(client, table, request["Key"])
-    return write_units(max(item_size(after), item_size(before)))
+        after = request["Item"]
+    elif "Key" in request and applied:
+        after = _fetch_item(client, table, request["Key"])
+    else:
+        after = {}
+    table_units = write_units(max(item_size(after), item_size(before)))
+    if not applied:
+        return table_units, 0.0
+    return table_units, index_write_units(before, after)  # after a delete, `after` is empty
 
 
 def _measure(
@@ -124,16 +194,19 @@ def _measure(
             call.rcu += sum(read_units(item_size(item), strong) for item in items)
     elif operation in ("PutItem", "UpdateItem", "DeleteItem"):
         call.items = 1
-        call.wcu = _write_cost(client, params["TableName"], params, before)
+        call.wcu, call.index_wcu = _write_cost(client, params["TableName"], params, before)
     elif operation == "TransactWriteItems":
+        applied = not response.get("_cancelled")
+        call.cancelled = not applied
         for entry, prior in zip(params["TransactItems"], before.get("_each", []), strict=True):
             ((kind, request),) = entry.items()
             call.items += 1
-            call.wcu += 2 * (
-                write_units(item_size(prior))
-                if kind == "ConditionCheck"
-                else _write_cost(client, request["TableName"], request, prior)
-            )
+            if kind == "ConditionCheck":
+                call.wcu += 2 * write_units(item_size(prior))
+                continue
+            table_units, index_units = _write_cost(client, request["TableName"], request, prior, applied=applied)
+            call.wcu += 2 * table_units
+            call.index_wcu += index_units
     elif operation == "BatchWriteItem":
         for requests in params["RequestItems"].values():
             for request in requests:
@@ -162,7 +235,16 @@ def _metered_make_api_call(self: BaseClient, operation: str, params: dict[str, A
         return _original_make_api_call(self, operation, params)
     sizing = any(meter.capacity for meter in _active)
     before = _prior(self, operation, params) if sizing else {}
-    response = _original_make_api_call(self, operation, params)
+    try:
+        response = _original_make_api_call(self, operation, params)
+    except ClientError as exc:
+        # A cancelled transaction raises before it could be counted; DynamoDB still bills it.
+        if operation == "TransactWriteItems" and exc.response["Error"]["Code"] == "TransactionCanceledException":
+            call = _measure(self, operation, params, {"_cancelled": True}, before) if sizing else Call(operation)
+            call.cancelled = True
+            for meter in _active:
+                meter.calls.append(call)
+        raise
     call = _measure(self, operation, params, response, before) if sizing else Call(operation)
     for meter in _active:
         meter.calls.append(call)

@@ -1,0 +1,163 @@
+"""What the stream pipeline writes for a batch of 100 practice answers (5 learners x 20), delivered
+in the orders Lambda may deliver them, and for a submitted 180-question exam."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+from benchmarks.harness import Api
+
+TARGET_BATCH_WCU = 300
+TARGET_EXAM_WCU_PER_ANSWER = 3
+CATEGORIES = ("anatomy", "physiology", "pathology")
+_run = itertools.count()
+
+Delivery = Callable[[list[dict[str, Any]]], list[list[dict[str, Any]]]]
+
+
+def _in_order(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    return [records]
+
+
+def _newest_first(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    return [list(reversed(records))]
+
+
+def _two_shards(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Learners split over two shards, each read in order in batches of up to 100 (the mapping's
+    batch size), the shards' invocations alternating."""
+    shards: list[list[dict[str, Any]]] = [[], []]
+    for record in records:
+        user = record["dynamodb"]["NewImage"].get("user_id", {}).get("S", "")
+        shards[int(user[-1], 16) % 2].append(record)  # user ids are hex
+    batches = [[shard[i : i + 100] for i in range(0, len(shard), 100)] for shard in shards]
+    return [batch for pair in itertools.zip_longest(*batches, fillvalue=[]) for batch in pair if batch]
+
+
+DELIVERIES: dict[str, Delivery] = {
+    "in order": _in_order,
+    "newest first": _newest_first,
+    "two shards interleaved": _two_shards,
+}
+
+
+def _learners(count: int) -> list[str]:
+    from chalicelib.accounts.service import provision_user
+    from chalicelib.core.security import Role
+
+    run = next(_run)
+    return [
+        provision_user(f"stream-{run}-{n}@example.com", "Bench-Password-2026", f"Learner {n}", Role.USER)[0].id
+        for n in range(count)
+    ]
+
+
+def _answer_100(users: list[str]) -> None:
+    """Each learner answers 20 questions of one session through the request path's write."""
+    from chalicelib.core import clock
+    from chalicelib.practice import data as practice
+
+    for user in users:
+        session_id = clock.new_id()
+        practice.new_session(
+            user,
+            session_id,
+            pool="all",
+            requested=20,
+            question_ids=[f"q{n}" for n in range(20)],
+            include_explanations=True,
+            seed=1,
+            status="active",
+            started_at="2026-11-20T10:00:00.000Z",
+        ).save()
+        for n in range(20):
+            session = practice.get_session(user, session_id)
+            assert session is not None
+            answer = practice.new_answer(
+                session_id,
+                f"q{n}",
+                user_id=user,
+                question_version=1,
+                category=CATEGORIES[n % 3],
+                subcategory=None,
+                selected_option_ids=["a"],
+                correct_option_ids=["a"],
+                is_correct=n % 4 != 0,
+                time_spent_sec=30,
+                answered_at=f"2026-11-20T10:{n:02d}:00.000Z",
+                local_date="2026-11-20",
+                seq=int(session.answered) + 1,
+            )
+            assert practice.record_answer(session, answer) is practice.Recorded.OK
+
+
+def _deliver(batches: list[list[dict[str, Any]]]) -> tuple[Any, int]:
+    from app import app
+    from chalicelib.core.streams import filter_patterns, matches_filter
+    from local_stack.meter import metering
+    from local_stack.streams import FakeLambdaContext
+
+    patterns = filter_patterns()
+    invoked = 0
+    with metering() as meter:
+        for batch in batches:
+            wanted = [record for record in batch if matches_filter(record, patterns)]
+            if wanted:
+                invoked += len(wanted)
+                response = app.handler_map["table_stream"]({"Records": wanted}, FakeLambdaContext())
+                assert response["batchItemFailures"] == [], response
+    return meter, invoked
+
+
+def _row(label: str, records: int, invoked: int, meter: Any, per: int, target: str) -> str:
+    transactions = meter.operations.get("TransactWriteItems", 0)
+    return (
+        f"| {label} | {records} | {invoked} | {transactions} | {meter.cancelled} | {meter.items_written} | "
+        f"{meter.wcu:g} ({meter.index_wcu:g}) | {meter.wcu / per:.2f} | {target} |"
+    )
+
+
+HEADER = [
+    "| delivery | records | handed to the handler | transactions | cancelled | items written | "
+    "WCU (of which index) | WCU per answer | target |",
+    "|---|---|---|---|---|---|---|---|---|",
+]
+
+
+def batch_costs(api: Api) -> list[str]:
+    from app import app
+    from chalicelib.core.config import get_settings
+    from local_stack.streams import StreamPoller
+
+    poller = StreamPoller(get_settings().table_name, app.handler_map["table_stream"])
+    lines = list(HEADER)
+    for label, delivery in DELIVERIES.items():
+        poller.read()  # skip everything written so far
+        _answer_100(_learners(5))
+        records = poller.read()
+        meter, invoked = _deliver(delivery(records))
+        verdict = "ok" if meter.wcu <= TARGET_BATCH_WCU else "OVER"
+        lines.append(_row(label, len(records), invoked, meter, 100, f"<= {TARGET_BATCH_WCU} ({verdict})"))
+        if label == "in order":
+            again, invoked = _deliver(delivery(records))
+            lines.append(_row("full redelivery of the same", len(records), invoked, again, 100, "no new effects"))
+    return lines
+
+
+def exam_submission_cost(records: list[dict[str, Any]], answered: int) -> list[str]:
+    meter, invoked = _deliver([records])
+    per_answer = meter.wcu / max(1, answered)
+    verdict = "ok" if per_answer <= TARGET_EXAM_WCU_PER_ANSWER else "OVER"
+    return [
+        *HEADER,
+        _row(
+            f"submitted exam, {answered} answers",
+            len(records),
+            invoked,
+            meter,
+            max(1, answered),
+            f"<= {TARGET_EXAM_WCU_PER_ANSWER}/answer ({verdict})",
+        ),
+    ]
