@@ -278,3 +278,40 @@ def test_a_crash_after_any_single_write_then_redelivery_gives_the_same_result(mo
         monkeypatch.undo()
         handler(records)  # Lambda redelivers (everything, the harshest case)
         assert actual(users) == expected(users), f"mismatch after a crash at write {crash_at}"
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_randomised_delivery_duplicates_splits_crashes_poison_and_late_redelivery(monkeypatch, seed):
+    """Each record delivered one to three times, in random order, in batches of random size; some
+    invocations crash after a random write and are retried whole; a poison record rides along; an
+    old batch comes back at the end. The result equals a recomputation from the raw answers."""
+    rng = random.Random(seed)
+    stream = _fresh_table()
+    users = write_sources(rng, users=2)
+    records = stream.read()
+    copies = [record for record in records for _ in range(rng.randint(1, 3))]
+    rng.shuffle(copies)
+    batches, start = [], 0
+    while start < len(copies):
+        size = rng.randint(1, 40)
+        batches.append(copies[start : start + size])
+        start += size
+    poison = {
+        **records[0],
+        "eventID": "poison",
+        "eventName": "MODIFY",
+        "dynamodb": {**records[0]["dynamodb"], "SequenceNumber": "999999999", "NewImage": POISONS[sorted(POISONS)[0]]},
+    }
+    for batch in batches:
+        if rng.random() < 0.3:
+            batch = [*batch, poison]
+        if rng.random() < 0.4:
+            crashing, _ = _crash_after_write(rng.randint(1, 6))
+            monkeypatch.setattr(BaseClient, "_make_api_call", crashing)
+            with contextlib.suppress(RuntimeError):
+                handler(batch)
+            monkeypatch.undo()
+        failures = handler(batch)["batchItemFailures"]
+        assert failures in ([], [{"itemIdentifier": "999999999"}])
+    handler(batches[rng.randrange(len(batches))])  # a late redelivery of an old batch
+    assert actual(users) == expected(users), f"seed {seed}"

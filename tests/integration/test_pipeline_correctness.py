@@ -1,0 +1,225 @@
+"""Defects the pipeline once had, each pinned: ties within one second, a rebuild reading a lagging
+replica, a time-zone change that never reached the dashboard, an exam's seconds lost in a split,
+and a session whose records were lost (retries ran out) applied from its answer items."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+from botocore.client import BaseClient
+
+from app import app
+from chalicelib.accounts import data as accounts_data
+from chalicelib.accounts.data import UserItem
+from chalicelib.analytics import data as analytics
+from chalicelib.analytics.data import DailyStat, LastActivity
+from chalicelib.core.db import TableItem, user_pk
+from chalicelib.practice import data as practice
+from chalicelib.practice.data import PracticeSession, QuestionState
+from local_stack.streams import FakeLambdaContext
+
+_ids = itertools.count()
+SAME_INSTANT = "2026-11-20T10:00:00.250Z"
+
+
+def handler(records: list[dict[str, Any]]) -> dict[str, Any]:
+    return app.handler_map["table_stream"]({"Records": records}, FakeLambdaContext())
+
+
+def learner() -> str:
+    user = f"tie-{next(_ids)}"
+    pk, sk = accounts_data.profile_key(user)
+    UserItem(
+        PK=pk,
+        SK=sk,
+        user_id=user,
+        email=f"{user}@example.com",
+        password_hash="-",
+        display_name=user,
+        created_at=0,
+        updated_at=0,
+    ).save()
+    return user
+
+
+def session_with(user: str, session_id: str, answers: list[tuple[str, bool, str]], *, complete_at: str = "") -> None:
+    """A practice session whose answers (question, correct, time) go through the request path's write."""
+    practice.new_session(
+        user,
+        session_id,
+        pool="all",
+        requested=len(answers),
+        question_ids=[q for q, _, _ in answers],
+        include_explanations=True,
+        seed=1,
+        status="active",
+        started_at="2026-11-20T09:00:00.000Z",
+    ).save()
+    for question, correct, at in answers:
+        session = practice.get_session(user, session_id)
+        assert session is not None
+        answer = practice.new_answer(
+            session_id,
+            question,
+            user_id=user,
+            question_version=1,
+            category="anatomy",
+            subcategory=None,
+            selected_option_ids=["a"],
+            correct_option_ids=["a"],
+            is_correct=correct,
+            time_spent_sec=20,
+            answered_at=at,
+            local_date=at[:10],
+            seq=int(session.answered) + 1,
+        )
+        assert practice.record_answer(session, answer) is practice.Recorded.OK
+    if complete_at:
+        session = practice.get_session(user, session_id)
+        assert session is not None
+        session.update(actions=[PracticeSession.status.set("completed"), PracticeSession.completed_at.set(complete_at)])
+
+
+def state(user: str, question: str) -> QuestionState:
+    return QuestionState.get(user_pk(user), f"QSTATE#{question}")  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["in order", "reversed"])
+def test_same_instant_answers_keep_the_same_newest_in_either_delivery_order(stream, reverse):
+    user = learner()
+    session_with(user, "tie-a", [("q1", False, SAME_INSTANT)], complete_at=SAME_INSTANT)
+    session_with(user, "tie-b", [("q1", True, SAME_INSTANT)], complete_at=SAME_INSTANT)
+    records = stream.read()
+    for batch in (records[::-1] if reverse else records,):
+        assert handler(batch)["batchItemFailures"] == []
+    # The total order is (time, source): session "tie-b" sorts after "tie-a" at the same instant.
+    assert state(user, "q1").last_correct is True
+    assert int(state(user, "q1").answered) == 2
+    last = LastActivity.get(user_pk(user), "LAST#practice")
+    assert last.summary["session_id"] == "tie-b"
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["in order", "reversed"])
+def test_same_instant_answers_delivered_in_separate_batches(stream, reverse):
+    user = learner()
+    session_with(user, "tie-a", [("q1", False, SAME_INSTANT)])
+    first = stream.read()
+    session_with(user, "tie-b", [("q1", True, SAME_INSTANT)])
+    second = stream.read()
+    for batch in (second, first) if reverse else (first, second):
+        assert handler(batch)["batchItemFailures"] == []
+    assert state(user, "q1").last_correct is True
+
+
+def test_the_rebuild_sees_the_answers_it_follows_even_when_replicas_lag(stream, monkeypatch):
+    """Eventually consistent reads may miss a write made milliseconds earlier: here every such read
+    answers as a replica that has seen nothing yet. The dashboard must still count the answers."""
+    user = learner()
+    session_with(user, "lag", [("q1", True, "2026-11-20T10:00:00.000Z"), ("q2", False, "2026-11-20T10:01:00.000Z")])
+    records = stream.read()
+    original = BaseClient._make_api_call
+
+    def lagging(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        response = original(client, operation, params)
+        if operation == "Query" and not params.get("ConsistentRead"):
+            return {**response, "Items": [], "Count": 0}
+        if operation == "GetItem" and not params.get("ConsistentRead"):
+            return {k: v for k, v in response.items() if k != "Item"}
+        if operation == "BatchGetItem":
+            lag = [t for t, request in params["RequestItems"].items() if not request.get("ConsistentRead")]
+            return {**response, "Responses": {t: ([] if t in lag else v) for t, v in response["Responses"].items()}}
+        return response
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", lagging)
+    assert handler(records)["batchItemFailures"] == []
+    monkeypatch.undo()
+    body = analytics.snapshot(user).body  # type: ignore[union-attr]
+    assert body["performance"]["correct"] == 1 and body["performance"]["incorrect"] == 1
+    assert body["daily_study_sec"] == {"2026-11-20": 40}
+
+
+def test_a_time_zone_change_rebuilds_the_dashboard(client, stream):
+    from tests.support.accounts import register
+
+    learner_out = register(client)
+    stream.poll_once()
+    user_id = learner_out["user"]["id"]
+    assert analytics.snapshot(user_id).body["timezone"] == "UTC"  # type: ignore[union-attr]
+    response = client.patch("/me", {"timezone": "Asia/Tokyo"}, token=learner_out["access"])
+    assert response.status == 200, response
+    stream.poll_once()
+    assert analytics.snapshot(user_id).body["timezone"] == "Asia/Tokyo"  # type: ignore[union-attr]
+
+
+def test_lost_session_records_are_read_back_from_the_answer_items(stream):
+    """Records of answers 1-2 were skipped (retries ran out); answer 3's record arrives: the gap
+    below it is read from the session's answer items, so all three count, once."""
+    user = learner()
+    at = ["2026-11-20T10:00:00.000Z", "2026-11-20T10:01:00.000Z", "2026-11-20T10:02:00.000Z"]
+    session_with(user, "gap", [("q1", True, at[0]), ("q2", True, at[1])])
+    stream.read()  # lost
+    session_with_more(user, "gap", ("q3", False, at[2]))
+    assert handler(stream.read())["batchItemFailures"] == []
+    day = DailyStat.get(user_pk(user), "DAY#2026-11-20")
+    assert (int(day.answered), int(day.correct), int(day.attempt_time_sec)) == (3, 2, 60)
+    assert handler(stream.read())["batchItemFailures"] == []  # nothing new: nothing changes
+    assert int(DailyStat.get(user_pk(user), "DAY#2026-11-20").answered) == 3
+
+
+def session_with_more(user: str, session_id: str, extra: tuple[str, bool, str]) -> None:
+    session = practice.get_session(user, session_id)
+    assert session is not None
+    question, correct, at = extra
+    answer = practice.new_answer(
+        session_id,
+        question,
+        user_id=user,
+        question_version=1,
+        category="anatomy",
+        subcategory=None,
+        selected_option_ids=["a"],
+        correct_option_ids=["a"],
+        is_correct=correct,
+        time_spent_sec=20,
+        answered_at=at,
+        local_date=at[:10],
+        seq=int(session.answered) + 1,
+    )
+    assert practice.record_answer(session, answer) is practice.Recorded.OK
+
+
+def test_an_exams_time_reaches_the_day_without_losing_seconds(stream):
+    user = learner()
+    results = {f"q{n}": {"selected": ["a"], "is_correct": n % 2 == 0, "time_spent_sec": 7} for n in range(3)}
+    results["q3"] = {"selected": [], "is_correct": False, "time_spent_sec": 0}  # left blank
+    exam = {
+        "PK": {"S": user_pk(user)},
+        "SK": {"S": "EXAM#e1"},
+        "type": {"S": "ExamSession"},
+        "user_id": {"S": user},
+        "session_id": {"S": "e1"},
+        "status": {"S": "submitted"},
+        "submitted_at": {"S": "2026-11-20T11:00:00.000Z"},
+        "template_name": {"S": "Mock"},
+        "time_spent_sec": {"N": "100"},  # 21 s on answers, 79 s reading and on the blank one
+        "results": {"S": __import__("json").dumps(results)},
+        "categories": {"S": __import__("json").dumps({f"q{n}": ["anatomy", None] for n in range(4)})},
+    }
+    record = {
+        "eventID": "exam",
+        "eventName": "MODIFY",
+        "eventSource": "aws:dynamodb",
+        "dynamodb": {
+            "SequenceNumber": "1",
+            "NewImage": exam,
+            "OldImage": {**exam, "status": {"S": "in_progress"}},
+        },
+    }
+    assert handler([record])["batchItemFailures"] == []
+    day = DailyStat.get(user_pk(user), "DAY#2026-11-20")
+    assert (int(day.answered), int(day.correct), int(day.attempt_time_sec)) == (3, 2, 100)
+    assert handler([record])["batchItemFailures"] == []  # redelivered: counted once
+    assert int(DailyStat.get(user_pk(user), "DAY#2026-11-20").answered) == 3
+    assert len([i for i in TableItem.query(user_pk(user)) if i.SK.startswith("APPLIED#EXAM#")]) == 1
