@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 PYTEST_WORKERS ?= 2
 
-.PHONY: dev test lint typecheck unit bench seed job jobs outbox create-admin deploy clean
+.PHONY: dev test lint typecheck unit bench seed job jobs outbox create-admin deploy verify-deploy replay reconcile clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,11 +47,22 @@ outbox: ## emails the local stack "sent"
 create-admin: $(STAMP) ## first admin of a deployed stage: make create-admin EMAIL=... (needs AWS credentials)
 	$(BIN)/python -m chalicelib.accounts.cli create-admin --email $(EMAIL)
 
-deploy: $(STAMP) ## make deploy STAGE=dev|staging|prod (needs AWS credentials)
+deploy: $(STAMP) ## make deploy STAGE=dev|staging|prod (needs AWS credentials); fails if any setting differs
 	aws cloudformation deploy --stack-name openmrcs-$(STAGE) --template-file infra/template.json \
 		--parameter-overrides Stage=$(STAGE)
 	$(BIN)/chalice deploy --stage $(STAGE)
 	$(BIN)/python -m infra.post_deploy --stage $(STAGE)
+
+verify-deploy: $(STAMP) ## check a deployed stage's stream mapping against infra/: make verify-deploy STAGE=...
+	$(BIN)/python -m infra.post_deploy --stage $(STAGE) --verify
+
+STAGE_ENV = TABLE_NAME=openmrcs-$(STAGE) STAGE=$(STAGE) JWT_SECRET_ID=openmrcs/$(STAGE)/jwt-signing-secret
+
+replay: $(STAMP) ## re-deliver the stream failure queue's ranges: make replay STAGE=... QUEUE_URL=...
+	$(STAGE_ENV) $(BIN)/python -m chalicelib.analytics.cli replay --queue-url $(QUEUE_URL)
+
+reconcile: $(STAMP) ## recompute a learner from the raw answers: make reconcile STAGE=... USER_ID=... (or ACTIVE=1)
+	$(STAGE_ENV) $(BIN)/python -m chalicelib.analytics.cli reconcile $(if $(ACTIVE),--active,--user $(USER_ID))
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache

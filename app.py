@@ -12,6 +12,7 @@ from chalicelib.accounts import routes as accounts
 from chalicelib.accounts.service import current_principal
 from chalicelib.analytics import jobs as analytics_jobs
 from chalicelib.analytics import pipeline  # noqa: F401  (registers the stream consumers)
+from chalicelib.analytics import reconcile as analytics_reconcile
 from chalicelib.analytics import routes as analytics
 from chalicelib.audit import routes as audit
 from chalicelib.core.http import API_PREFIX, http_middleware, install_method_fallbacks, install_session_check
@@ -69,6 +70,12 @@ def task_worker(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @app.schedule(Cron(0, 3, "*", "*", "?", "*"), name="recompute_suggestions")
 def recompute_suggestions(event: Any) -> dict[str, Any]:
     return run_job(analytics_jobs.recompute_suggestions.__name__)
+
+
+@app.schedule(Cron(0, 4, "?", "*", "SUN", "*"), name="reconcile_learners")
+def reconcile_learners(event: Any) -> dict[str, Any]:
+    """A weekly safety net; run it at once (`make job NAME=reconcile_active_learners`) after a failure-queue alarm."""
+    return run_job(analytics_reconcile.reconcile_active_learners.__name__)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="expire_exam_sessions")

@@ -167,6 +167,12 @@ def aggregates(
     return {(item.category, item.subcategory): item for item in items}
 
 
+def all_daily_stats(user_id: str) -> dict[str, DailyStat]:
+    """Every day a learner studied: for whole-history jobs (reconcile), never a screen."""
+    found = DailyStat.query(user_pk(user_id), DailyStat.SK.startswith(DAY_PREFIX), consistent_read=True)
+    return {stat.date: stat for stat in found}
+
+
 def daily_stats(user_id: str, first_day: str, last_day: str, *, consistent: bool = False) -> dict[str, DailyStat]:
     condition = DailyStat.SK.between(DAY_PREFIX + first_day, DAY_PREFIX + last_day)
     return {stat.date: stat for stat in DailyStat.query(user_pk(user_id), condition, consistent_read=consistent)}

@@ -203,6 +203,11 @@ def history(user_id: str, limit: int, cursor: str | None) -> tuple[list[ExamSess
     return newest_first_page(ExamSession, user_pk(user_id), SESSION_PREFIX, limit, cursor)
 
 
+def all_sessions(user_id: str) -> list[ExamSession]:
+    """Every exam session of a learner (paged Queries): for whole-history jobs, never a screen."""
+    return list(ExamSession.query(user_pk(user_id), ExamSession.SK.startswith(SESSION_PREFIX), consistent_read=True))
+
+
 def due(bucket: str, until_iso: str) -> list[ExamSession]:
     found = ExamSession.gsi2.query(bucket, until_iso + "~" >= ExamSession.GSI2SK)
     return [s for s in found if isinstance(s, ExamSession)]

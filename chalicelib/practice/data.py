@@ -155,8 +155,14 @@ def answers(session_id: str) -> list[PracticeAnswer]:
     return list(PracticeAnswer.query(answers_pk(session_id), consistent_read=True))
 
 
-def question_states(user_id: str) -> list[QuestionState]:
-    return list(QuestionState.query(user_pk(user_id), QuestionState.SK.startswith(QSTATE_PREFIX)))
+def all_sessions(user_id: str) -> list[PracticeSession]:
+    """Every practice session of a learner (paged Queries): for whole-history jobs, never a screen."""
+    return list(PracticeSession.query(user_pk(user_id), PracticeSession.SK.startswith(SESSION_PREFIX)))
+
+
+def question_states(user_id: str, *, consistent: bool = False) -> list[QuestionState]:
+    condition = QuestionState.SK.startswith(QSTATE_PREFIX)
+    return list(QuestionState.query(user_pk(user_id), condition, consistent_read=consistent))
 
 
 def history(user_id: str, limit: int, cursor: str | None) -> tuple[list[PracticeSession], str | None]:

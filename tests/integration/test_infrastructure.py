@@ -53,6 +53,33 @@ def test_stream_event_source_settings_are_declared():
     assert 0 < settings["MaximumRecordAgeInSeconds"] <= 86400
 
 
+ALARMED = {
+    ("AWS/Lambda", "IteratorAge", "openmrcs-${Stage}-table_stream"),
+    ("AWS/SQS", "ApproximateNumberOfMessagesVisible", None),
+    ("AWS/Lambda", "Errors", "openmrcs-${Stage}"),
+    ("AWS/Lambda", "Errors", "openmrcs-${Stage}-table_stream"),
+    ("AWS/Lambda", "Errors", "openmrcs-${Stage}-task_worker"),
+    ("AWS/Lambda", "Throttles", "openmrcs-${Stage}"),
+    ("AWS/Lambda", "Throttles", "openmrcs-${Stage}-table_stream"),
+    ("AWS/Lambda", "Throttles", "openmrcs-${Stage}-task_worker"),
+    ("AWS/ApiGateway", "5XXError", None),
+    ("AWS/DynamoDB", "ReadThrottleEvents", None),
+    ("AWS/DynamoDB", "WriteThrottleEvents", None),
+}
+
+
+def test_operations_alarms_notify_the_stage_topic():
+    resources = json.loads(TEMPLATE_PATH.read_text())["Resources"]
+    assert resources["AlarmTopic"]["Properties"]["TopicName"] == {"Fn::Sub": "openmrcs-${Stage}-alarms"}
+    alarms = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    found = set()
+    for alarm in alarms:
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}], alarm["AlarmName"]
+        function = next((d["Value"]["Fn::Sub"] for d in alarm["Dimensions"] if d["Name"] == "FunctionName"), None)
+        found.add((alarm["Namespace"], alarm["MetricName"], function))
+    assert found >= ALARMED
+
+
 def test_every_stage_is_configured():
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     for stage in ("dev", "staging", "prod"):

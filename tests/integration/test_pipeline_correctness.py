@@ -14,8 +14,9 @@ from app import app
 from chalicelib.accounts import data as accounts_data
 from chalicelib.accounts.data import UserItem
 from chalicelib.analytics import data as analytics
-from chalicelib.analytics.data import DailyStat, LastActivity
+from chalicelib.analytics.data import AppliedRecord
 from chalicelib.core.db import TableItem, user_pk
+from chalicelib.exams import data as exams_data
 from chalicelib.practice import data as practice
 from chalicelib.practice.data import PracticeSession, QuestionState
 from local_stack.streams import FakeLambdaContext
@@ -83,7 +84,8 @@ def session_with(user: str, session_id: str, answers: list[tuple[str, bool, str]
 
 
 def state(user: str, question: str) -> QuestionState:
-    return QuestionState.get(user_pk(user), f"QSTATE#{question}")  # type: ignore[no-any-return]
+    found = {s.question_id: s for s in practice.question_states(user, consistent=True)}
+    return found[question]
 
 
 @pytest.mark.parametrize("reverse", [False, True], ids=["in order", "reversed"])
@@ -97,7 +99,7 @@ def test_same_instant_answers_keep_the_same_newest_in_either_delivery_order(stre
     # The total order is (time, source): session "tie-b" sorts after "tie-a" at the same instant.
     assert state(user, "q1").last_correct is True
     assert int(state(user, "q1").answered) == 2
-    last = LastActivity.get(user_pk(user), "LAST#practice")
+    last = analytics.last_activities(user)["practice"]
     assert last.summary["session_id"] == "tie-b"
 
 
@@ -162,10 +164,10 @@ def test_lost_session_records_are_read_back_from_the_answer_items(stream):
     stream.read()  # lost
     session_with_more(user, "gap", ("q3", False, at[2]))
     assert handler(stream.read())["batchItemFailures"] == []
-    day = DailyStat.get(user_pk(user), "DAY#2026-11-20")
+    day = analytics.all_daily_stats(user)["2026-11-20"]
     assert (int(day.answered), int(day.correct), int(day.attempt_time_sec)) == (3, 2, 60)
     assert handler(stream.read())["batchItemFailures"] == []  # nothing new: nothing changes
-    assert int(DailyStat.get(user_pk(user), "DAY#2026-11-20").answered) == 3
+    assert int(analytics.all_daily_stats(user)["2026-11-20"].answered) == 3
 
 
 def session_with_more(user: str, session_id: str, extra: tuple[str, bool, str]) -> None:
@@ -196,7 +198,7 @@ def test_an_exams_time_reaches_the_day_without_losing_seconds(stream):
     results["q3"] = {"selected": [], "is_correct": False, "time_spent_sec": 0}  # left blank
     exam = {
         "PK": {"S": user_pk(user)},
-        "SK": {"S": "EXAM#e1"},
+        "SK": {"S": exams_data.session_key(user, "e1")[1]},
         "type": {"S": "ExamSession"},
         "user_id": {"S": user},
         "session_id": {"S": "e1"},
@@ -218,8 +220,8 @@ def test_an_exams_time_reaches_the_day_without_losing_seconds(stream):
         },
     }
     assert handler([record])["batchItemFailures"] == []
-    day = DailyStat.get(user_pk(user), "DAY#2026-11-20")
+    day = analytics.all_daily_stats(user)["2026-11-20"]
     assert (int(day.answered), int(day.correct), int(day.attempt_time_sec)) == (3, 2, 100)
     assert handler([record])["batchItemFailures"] == []  # redelivered: counted once
-    assert int(DailyStat.get(user_pk(user), "DAY#2026-11-20").answered) == 3
-    assert len([i for i in TableItem.query(user_pk(user)) if i.SK.startswith("APPLIED#EXAM#")]) == 1
+    assert int(analytics.all_daily_stats(user)["2026-11-20"].answered) == 3
+    assert len([i for i in TableItem.query(user_pk(user)) if isinstance(i, AppliedRecord)]) == 1

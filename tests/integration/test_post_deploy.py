@@ -47,6 +47,8 @@ def deployed(monkeypatch):
 
 
 def test_stream_mapping_gets_the_declared_settings(deployed):
+    before = boto3.client("lambda").list_event_source_mappings(FunctionName="openmrcs-dev-table_stream")
+    assert post_deploy.stream_mapping_differences(before["EventSourceMappings"][0], deployed)  # AWS defaults
     mapping = post_deploy.configure_stream_mapping("dev", deployed)
     settings = json.loads((post_deploy.INFRA / "stream-event-source.json").read_text())
     stored = boto3.client("lambda").get_event_source_mapping(UUID=mapping["UUID"])
@@ -54,6 +56,38 @@ def test_stream_mapping_gets_the_declared_settings(deployed):
         assert stored[key] == settings[key], key
     assert stored["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert stored["DestinationConfig"]["OnFailure"]["Destination"] == deployed["StreamFailureQueueArn"]
+    assert stored["FilterCriteria"] == settings["FilterCriteria"]
+    assert post_deploy.stream_mapping_differences(stored, deployed) == []
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("MaximumRetryAttempts", -1), ("BisectBatchOnFunctionError", False), ("FunctionResponseTypes", [])],
+)
+def test_verification_fails_loudly_on_any_difference(deployed, setting, value):
+    mapping = post_deploy.configure_stream_mapping("dev", deployed)
+    boto3.client("lambda").update_event_source_mapping(UUID=mapping["UUID"], **{setting: value})
+    with pytest.raises(SystemExit, match=setting):
+        post_deploy.verify_stream_mapping("dev", deployed)
+
+
+def test_the_event_filter_is_the_one_the_consumers_need():
+    """The declared FilterCriteria equals what the registered consumers read; the pipeline's own
+    writes (aggregates, watermarks, snapshots) and raw answer items never invoke the handler."""
+    from chalicelib.core.streams import filter_patterns, matches_filter
+
+    declared = json.loads((post_deploy.INFRA / "stream-event-source.json").read_text())["FilterCriteria"]
+    assert [json.loads(f["Pattern"]) for f in declared["Filters"]] == filter_patterns()
+
+    def record(event: str, image: str, item_type: str) -> dict:
+        return {"eventName": event, "dynamodb": {image: {"type": {"S": item_type}}}}
+
+    for kind in ("CategoryAggregate", "DailyStat", "QuestionState", "PracticeWatermark", "DashboardSnapshot"):
+        assert not matches_filter(record("MODIFY", "NewImage", kind), filter_patterns()), kind
+    assert not matches_filter(record("INSERT", "NewImage", "PracticeAnswer"), filter_patterns())
+    assert matches_filter(record("MODIFY", "NewImage", "PracticeSession"), filter_patterns())
+    assert matches_filter(record("REMOVE", "OldImage", "TopicDismissal"), filter_patterns())
+    assert not matches_filter(record("REMOVE", "OldImage", "PracticeSession"), filter_patterns())
 
 
 def test_unknown_routes_answer_with_the_json_error_envelope():

@@ -1,0 +1,246 @@
+"""The way back when the stream lost something: recompute a learner's aggregates, daily stats,
+question states and dashboard from the raw answers, and repair whatever differs.
+
+Safe to run at any time, also while the pipeline runs: the guards (practice watermarks, exam
+claims) are advanced first, so the pipeline will not apply again what the repair is about to
+count; every repair write is conditional on the value read, so a concurrent pipeline write makes
+the repair start over for that learner rather than overwrite it. Running it twice changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+
+from chalicelib.accounts import data as accounts
+from chalicelib.analytics import data, snapshot
+from chalicelib.analytics.data import AppliedRecord, CategoryAggregate, DailyStat, PracticeWatermark
+from chalicelib.analytics.effects import AnswerEvent, Effects, Totals, chunked, fold
+from chalicelib.analytics.pipeline import exam_events, practice_event
+from chalicelib.core import clock
+from chalicelib.core.db import TableItem, is_condition_failure, typed
+from chalicelib.core.jobs import job
+from chalicelib.core.observability import logger
+from chalicelib.exams import data as exams
+from chalicelib.practice import data as practice
+from chalicelib.practice.data import QuestionState
+from chalicelib.questions.rules import score_percent
+
+ATTEMPTS = 5
+ACTIVE_WINDOW_DAYS = 35  # the active-day markers' lifetime
+
+
+class Moved(Exception):
+    """Something changed between the read and the repair: start this learner over."""
+
+
+@dataclass
+class Raw:
+    events: list[AnswerEvent]
+    watermarks: dict[str, int]  # practice session -> its answer count
+    exam_chunks: dict[str, int]  # submitted exam -> how many chunks its effects take
+    lasts: list[data.LastActivity]
+
+
+def _raw(user_id: str) -> Raw:
+    events: list[AnswerEvent] = []
+    marks: dict[str, int] = {}
+    lasts: list[data.LastActivity] = []
+    for session in practice.all_sessions(user_id):
+        answers = [a for a in practice.answers(session.session_id) if a.seq]
+        events += [practice_event(user_id, session.session_id, a.event())[1] for a in answers]
+        if answers:
+            marks[session.session_id] = max(int(a.seq or 0) for a in answers)
+        if session.status == "completed" and session.completed_at:
+            answered, correct = int(session.answered or 0), int(session.correct or 0)
+            summary = {
+                "session_id": session.session_id,
+                "answered": answered,
+                "correct": correct,
+                "incorrect": answered - correct,
+                "score_percent": score_percent(answered, correct),
+                "categories": list(session.category_names or []),
+            }
+            order = f"{session.completed_at}#{session.session_id}"
+            lasts.append(data.last_activity(user_id, "practice", session.completed_at, order, summary))
+    chunks: dict[str, int] = {}
+    for exam in exams.all_sessions(user_id):
+        if exam.status != "submitted" or not exam.submitted_at or exam.results is None:
+            continue
+        image: dict[str, Any] = {
+            "user_id": user_id,
+            "session_id": exam.session_id,
+            "results": exam.results,
+            "categories": exam.categories,
+            "submitted_at": exam.submitted_at,
+            "timezone": exam.timezone,
+            "time_spent_sec": exam.time_spent_sec,
+        }
+        exam_answers = exam_events(image)
+        events += exam_answers
+        chunks[exam.session_id] = len(chunked(exam_answers, fixed_items=1))
+        summary = {
+            "exam": exam.template_name,
+            "score_percent": float(exam.score_percent or 0),
+            "time_spent_min": round(int(exam.time_spent_sec or 0) / 60),
+            "answered": len(exam_answers),
+        }
+        order = f"{exam.submitted_at}#{exam.session_id}"
+        lasts.append(data.last_activity(user_id, "exam", exam.submitted_at, order, summary))
+    return Raw(events, marks, chunks, lasts)
+
+
+def _advance_guards(user_id: str, raw: Raw) -> None:
+    """First, so the pipeline will not apply again what the repair counts."""
+    current = data.watermarks(user_id, sorted(raw.watermarks))
+    for session_id, through in sorted(raw.watermarks.items()):
+        if current[session_id] >= through:
+            continue
+        applied = current[session_id]
+        condition = PracticeWatermark.applied == applied if applied else PracticeWatermark.applied.does_not_exist()
+        actions = [typed(PracticeWatermark), PracticeWatermark.applied.set(through)]
+        _update(data.watermark_ref(user_id, session_id), actions, condition)
+    for session_id, count in sorted(raw.exam_chunks.items()):
+        for index in range(count):
+            claim = data.exam_chunk_claim(user_id, session_id, index)
+            claim.update(actions=[typed(AppliedRecord)])  # an idempotent upsert: it only says "counted"
+
+
+def _update(item: TableItem, actions: list[Action], condition: Condition) -> None:
+    """A conditional repair write; a refusal means the pipeline wrote since the read."""
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            raise Moved from exc
+        raise
+
+
+def _unchanged(attribute: Any, stored: Any) -> Condition:
+    """The item still holds what was read (or still does not exist)."""
+    if stored is None:
+        return attribute.does_not_exist()  # type: ignore[no-any-return]
+    return attribute == stored  # type: ignore[no-any-return]
+
+
+def _repair_nodes(user_id: str, expected: Effects) -> int:
+    stored = data.aggregates(user_id, consistent=True)
+    repaired = 0
+    for key in sorted(set(stored) | set(expected.nodes), key=lambda k: (k[0], k[1] or "")):
+        want, have = expected.nodes.get(key, Totals()), stored.get(key)
+        newest = want.newest
+        if have is not None and (int(have.answered), int(have.correct), have.last_order) == (
+            want.answered,
+            want.correct,
+            newest.order if newest else have.last_order,
+        ):
+            continue
+        category, subcategory = key
+        actions = [
+            typed(CategoryAggregate),
+            CategoryAggregate.category.set(category),
+            CategoryAggregate.answered.set(want.answered),
+            CategoryAggregate.correct.set(want.correct),
+        ]
+        actions.append(
+            CategoryAggregate.subcategory.set(subcategory) if subcategory else CategoryAggregate.subcategory.remove()
+        )
+        if newest is not None:
+            actions += [
+                CategoryAggregate.last_practised_at.set(newest.answered_at),
+                CategoryAggregate.last_order.set(newest.order),
+            ]
+        condition = _unchanged(CategoryAggregate.answered, int(have.answered) if have else None)
+        _update(data.aggregate_ref(user_id, category, subcategory), actions, condition)
+        repaired += 1
+    return repaired
+
+
+def _repair_days(user_id: str, expected: Effects) -> int:
+    stored = data.all_daily_stats(user_id)
+    repaired = 0
+    for day in sorted(set(stored) | set(expected.days)):
+        want, have = expected.days.get(day, Totals()), stored.get(day)
+        if have is not None and (int(have.answered), int(have.correct), int(have.attempt_time_sec)) == (
+            want.answered,
+            want.correct,
+            want.time_sec,
+        ):
+            continue
+        actions = [
+            typed(DailyStat),
+            DailyStat.date.set(day),
+            DailyStat.answered.set(want.answered),
+            DailyStat.correct.set(want.correct),
+            DailyStat.attempt_time_sec.set(want.time_sec),  # heartbeat time is not the answers': kept
+        ]
+        condition = _unchanged(DailyStat.answered, int(have.answered) if have else None)
+        _update(data.day_ref(user_id, day), actions, condition)
+        repaired += 1
+    return repaired
+
+
+def _repair_states(user_id: str, expected: Effects) -> int:
+    stored = {s.question_id: s for s in practice.question_states(user_id, consistent=True)}
+    repaired = 0
+    for question_id in sorted(set(stored) | set(expected.questions)):
+        want, have = expected.questions.get(question_id, Totals()), stored.get(question_id)
+        newest = want.newest
+        if have is not None and (int(have.answered), have.last_order) == (
+            want.answered,
+            newest.order if newest else have.last_order,
+        ):
+            continue
+        actions = [typed(QuestionState), QuestionState.question_id.set(question_id)]
+        actions.append(QuestionState.answered.set(want.answered))
+        if newest is not None:
+            actions += [
+                QuestionState.last_correct.set(newest.is_correct),
+                QuestionState.last_answered_at.set(newest.answered_at),
+                QuestionState.last_order.set(newest.order),
+            ]
+        condition = _unchanged(QuestionState.answered, int(have.answered) if have else None)
+        _update(practice.question_state_ref(user_id, question_id), actions, condition)
+        repaired += 1
+    return repaired
+
+
+def reconcile_learner(user_id: str) -> dict[str, int]:
+    """Repairs one learner; returns how many items of each kind were rewritten."""
+    if accounts.is_erased(user_id):
+        return {}
+    for _ in range(ATTEMPTS):
+        try:
+            raw = _raw(user_id)
+            _advance_guards(user_id, raw)
+            expected = fold(raw.events)
+            repaired = {
+                "aggregates": _repair_nodes(user_id, expected),
+                "days": _repair_days(user_id, expected),
+                "question_states": _repair_states(user_id, expected),
+            }
+        except Moved:
+            continue  # the pipeline wrote meanwhile: read everything again
+        for last in raw.lasts:
+            data.save_last_activity(last)
+        snapshot.rebuild(user_id)
+        if any(repaired.values()):
+            logger.warning("learner reconciled", extra={"user_id": user_id, **repaired})
+        return repaired
+    raise RuntimeError(f"learner {user_id} kept changing during reconciliation; run it again")
+
+
+@job("reconcile_active_learners")
+def reconcile_active_learners() -> dict[str, Any]:
+    """Every learner active in the last 35 days (per-day ACTIVE# partitions: no Scan)."""
+    today = clock.now().date()
+    users: set[str] = set()
+    for offset in range(ACTIVE_WINDOW_DAYS):
+        users.update(data.active_users((today - timedelta(days=offset)).isoformat()))
+    repaired = {user_id: reconcile_learner(user_id) for user_id in sorted(users)}
+    changed = {user: counts for user, counts in repaired.items() if any(counts.values())}
+    return {"learners": len(users), "repaired": len(changed)}
