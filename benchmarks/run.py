@@ -66,6 +66,13 @@ def practice_costs() -> list[str]:
         return endpoint_costs(client, sizes)
 
 
+def draw_costs() -> list[str]:
+    from benchmarks.draw import draw_costs as costs
+
+    with api() as client:
+        return costs(client)
+
+
 def stream_costs() -> list[str]:
     from benchmarks.stream import batch_costs
 
@@ -90,6 +97,7 @@ def local_latency() -> list[str]:
 SECTIONS: dict[str, Any] = {
     "auth": auth_costs,
     "practice": practice_costs,
+    "draw": draw_costs,
     "stream": stream_costs,
     "exam": exam_costs,
     "import": import_times,

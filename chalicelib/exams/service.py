@@ -187,12 +187,16 @@ def _draw(template: ExamTemplate, rng: random.Random) -> list[Question]:
         if len(drawn) < int(template.total_questions):
             raise rules.PaperNotFillable("Some questions of this paper were withdrawn; an examiner must update it.")
     else:
-        drawn = []
-        for slug, count in sorted(dict(template.blueprint or {}).items()):  # one Query per category
-            pool = questions.published(slug)
+        chosen: list[str] = []
+        for slug, count in sorted(dict(template.blueprint or {}).items()):  # one small Query per category
+            pool = questions.published_ids(slug)
             if len(pool) < int(count):
                 raise rules.PaperNotFillable(f"Not enough published questions in {slug} for this blueprint.")
-            drawn += rng.sample(pool, int(count))
+            chosen += rng.sample(pool, int(count))
+        found = questions.get_questions(chosen)  # only the drawn questions are read
+        drawn = [found[qid] for qid in chosen if qid in found and found[qid].status == "published"]
+        if len(drawn) < len(chosen):
+            raise rules.PaperNotFillable("Questions were withdrawn while the paper was drawn; please retry.")
     if template.shuffle_questions:
         rng.shuffle(drawn)
     return drawn

@@ -61,15 +61,18 @@ def _targets(request: SessionCreate) -> tuple[list[tuple[str, str | None]], list
     return pairs, names
 
 
-def _candidates(pairs: list[tuple[str, str | None]]) -> dict[str, Question]:
+def _candidate_ids(pairs: list[tuple[str, str | None]]) -> list[str]:
+    """Published question ids to draw from: a few small id-list items per category, never the
+    questions themselves (only the drawn ones are read)."""
     if not pairs:
-        return {q.question_id: q for q in questions.published()}
-    return {q.question_id: q for category, sub in pairs for q in questions.published(category, sub)}
+        categories, _ = taxonomy.all_nodes()
+        pairs = [(c.slug, None) for c in categories if c.status == "active"]
+    return sorted({qid for category, sub in pairs for qid in questions.published_ids(category, sub)})
 
 
-def _apply_pool(pool_name: str, candidates: dict[str, Question], user_id: str) -> list[str]:
+def _apply_pool(pool_name: str, candidates: list[str], user_id: str) -> list[str]:
     if pool_name == "all":
-        return sorted(candidates)
+        return candidates
     states = {s.question_id: s for s in data.question_states(user_id)}
 
     def keep(qid: str) -> bool:
@@ -80,7 +83,13 @@ def _apply_pool(pool_name: str, candidates: dict[str, Question], user_id: str) -
             return state is not None and state.last_correct is False
         return state is not None and bool(state.flagged)
 
-    return sorted(qid for qid in candidates if keep(qid))
+    return [qid for qid in candidates if keep(qid)]
+
+
+def _drawn_questions(question_ids: list[str]) -> list[Question]:
+    """The drawn questions (one BatchGetItem); one unpublished since the list was read is dropped."""
+    found = questions.get_questions(question_ids)
+    return [found[qid] for qid in question_ids if qid in found and found[qid].status == questions.PUBLISHED]
 
 
 def create_session(principal: Principal, request: SessionCreate) -> SessionOut:
@@ -89,7 +98,7 @@ def create_session(principal: Principal, request: SessionCreate) -> SessionOut:
     )
     user = accounts.get_user(principal.user_id)
     pairs, names = _targets(request)
-    candidates = _candidates(pairs)
+    candidates = _candidate_ids(pairs)
     # A question of a running exam is never drawn: practice would reveal its answer.
     hidden = exams.questions_in_live_exams(principal.user_id, clock.iso(clock.now()))
     eligible = [qid for qid in _apply_pool(request.pool, candidates, principal.user_id) if qid not in hidden]
@@ -99,7 +108,9 @@ def create_session(principal: Principal, request: SessionCreate) -> SessionOut:
             details=[{"field": "pool", "message": f"no questions in pool '{request.pool}'"}],
         )
     seed = secrets.randbits(48)
-    chosen = random.Random(seed).sample(eligible, min(request.question_count, len(eligible)))  # noqa: S311
+    sample = random.Random(seed).sample(eligible, min(request.question_count, len(eligible)))  # noqa: S311
+    drawn = _drawn_questions(sample)
+    chosen = [q.question_id for q in drawn]
     session_id = clock.new_id()
     session = data.new_session(
         principal.user_id,
@@ -117,7 +128,7 @@ def create_session(principal: Principal, request: SessionCreate) -> SessionOut:
         category_names=names,
     )
     session.save(condition=PracticeSession.PK.does_not_exist())
-    return _session_out(session, [], [candidates[qid] for qid in chosen])
+    return _session_out(session, [], drawn)
 
 
 # --- answering -----------------------------------------------------------------------------------

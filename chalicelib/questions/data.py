@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from pynamodb.attributes import (
+    BinarySetAttribute,
     BooleanAttribute,
     ListAttribute,
     MapAttribute,
@@ -16,6 +17,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.db import TableItem
 from chalicelib.core.pagination import collect, decode_cursor
@@ -177,9 +179,81 @@ def _all(conditions: list[Condition]) -> Condition | None:
     return combined
 
 
+# --- published id lists: what practice and exams draw from (docs/data-model.md, pattern Q10) -----
+
+ID_LIST_PREFIX = "QIDS#"
+IdListKey = tuple[str, str]
+IdListChanges = dict[IdListKey, tuple[set[bytes], set[bytes]]]  # key -> (ids to add, ids to remove)
+
+
+class QuestionIdList(TableItem, discriminator="QuestionIdList"):
+    """The published questions of one category, subcategory and difficulty, as raw id bytes (16 per
+    question): a session reads a category's few lists instead of its questions. Kept exact by the
+    question transactions (ADD and DELETE on a set are also idempotent)."""
+
+    ids = BinarySetAttribute(legacy_encoding=False, null=True)
+
+
+Listing = tuple[IdListKey, bytes]  # the list a question is in, and its id as stored there
+
+
+def listing_of(question: Question | None) -> Listing | None:
+    """Where a question is listed (published questions only); None when it is not."""
+    if question is None or question.status != PUBLISHED:
+        return None
+    sub = question.subcategory or NO_SUBCATEGORY
+    key = f"{ID_LIST_PREFIX}{question.category}", f"{sub}#{int(question.difficulty)}"
+    return key, bytes.fromhex(question.question_id)
+
+
+def id_list_changes(moves: list[tuple[Listing | None, Listing | None]]) -> IdListChanges:
+    """Which list items gain or lose which ids when questions move from `before` to `after`; per
+    item, since a transaction may touch each item only once."""
+    changes: IdListChanges = {}
+    for before, after in moves:
+        if before == after:
+            continue
+        for listing, slot in ((before, 1), (after, 0)):
+            if listing is not None:
+                key, raw_id = listing
+                changes.setdefault(key, (set(), set()))[slot].add(raw_id)
+    for key, (added, removed) in changes.items():
+        if added & removed:
+            raise ValueError(f"ids both added to and removed from {key}")
+    return changes
+
+
+def _id_list_actions(added: set[bytes], removed: set[bytes]) -> list[Any]:
+    actions: list[Any] = [QuestionIdList.type.set(QuestionIdList)]
+    if added:
+        actions.append(QuestionIdList.ids.add(added))
+    if removed:
+        actions.append(QuestionIdList.ids.delete(removed))
+    return actions
+
+
+def add_id_list_updates(tx: TransactWrite, changes: IdListChanges) -> None:
+    for (pk, sk), (added, removed) in sorted(changes.items()):
+        tx.update(QuestionIdList(PK=pk, SK=sk), actions=_id_list_actions(added, removed))
+
+
+def apply_id_list_changes(changes: IdListChanges) -> None:
+    """Outside a transaction (imports): each update is idempotent, so a retry is harmless."""
+    for (pk, sk), (added, removed) in sorted(changes.items()):
+        QuestionIdList(PK=pk, SK=sk).update(actions=_id_list_actions(added, removed))
+
+
+def published_ids(category: str, subcategory: str | None = None) -> list[str]:
+    """Ids of a category's (or subcategory's) published questions: one Query of a few small items,
+    16 bytes per question, whatever the questions' own size."""
+    condition = QuestionIdList.SK.startswith(f"{subcategory}#") if subcategory else None
+    found = QuestionIdList.query(f"{ID_LIST_PREFIX}{category}", condition)
+    return sorted(raw.hex() for item in found for raw in (item.ids or ()))
+
+
 def published(category: str | None = None, subcategory: str | None = None) -> list[Question]:
     """Published questions of a category (and subcategory), or of the whole bank: one Query on an
-    index. Its cost grows with the bank; issue 11 replaces it with compact id lists."""
+    index, growing with the bank. For staff tools and jobs; sessions draw from `published_ids`."""
     if category is None:
         found = Question.gsi2.query(f"QBANK#{PUBLISHED}")
     else:

@@ -282,6 +282,7 @@ def _write_valid_rows(job: ImportJob, valid: list[tuple[int, QuestionIn]]) -> No
             batch.save(question)
             batch.save(data.stem_claim(question.question_id, question.stem_hash))
             batch.save(version_item(question, 1))
+    data.apply_id_list_changes(data.id_list_changes([(None, data.listing_of(q)) for q in questions]))
     deltas = counter_deltas([(None, (q.category, q.subcategory, q.status)) for q in questions])
     nodes = sorted(deltas, key=lambda node: (node[0], node[1] or ""))  # same parts on every retry
     for part, start in enumerate(range(0, len(nodes), NODES_PER_PART)):

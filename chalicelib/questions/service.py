@@ -239,6 +239,7 @@ def create_question(actor: Principal, request: QuestionIn) -> QuestionStaff:
         tx.save(data.stem_claim(question.question_id, question.stem_hash), condition=StemClaim.PK.does_not_exist())
         tx.save(version_item(question, 1))
         add_counter_updates(tx, [(None, _placement(question))])
+        data.add_id_list_updates(tx, data.id_list_changes([(None, data.listing_of(question))]))
     return created
 
 
@@ -266,6 +267,7 @@ def _edit(actor: Principal, question: Question, request: QuestionIn) -> Question
     check_taxonomy(request.category, request.subcategory)
     before_view = to_staff(question)
     before_placement, old_hash, number = _placement(question), question.stem_hash, int(question.version or 0) + 1
+    before_listing = data.listing_of(question)
     _apply(question, request, list(question.issued_option_ids), actor.user_id, clock.iso(clock.now()))
     after = to_staff(question).model_dump(mode="json")
     change = Change(
@@ -285,6 +287,7 @@ def _edit(actor: Principal, question: Question, request: QuestionIn) -> Question
             tx.save(data.stem_claim(question.question_id, question.stem_hash), condition=StemClaim.PK.does_not_exist())
         tx.save(new_version)
         add_counter_updates(tx, [(before_placement, _placement(question))])
+        data.add_id_list_updates(tx, data.id_list_changes([(before_listing, data.listing_of(question))]))
     question.version = number
     return to_staff(question)
 
@@ -308,6 +311,7 @@ def delete_question(actor: Principal, question_id: str) -> QuestionStaff | None:
         for version in data.versions(question_id):
             tx.delete(version)
         add_counter_updates(tx, [(_placement(question), None)])
+        data.add_id_list_updates(tx, data.id_list_changes([(data.listing_of(question), None)]))
     return None
 
 
