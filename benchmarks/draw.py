@@ -17,10 +17,9 @@ STEM = (
 
 def _grow_bank(per_category: int, have: int) -> None:
     """Published questions written directly (as an import would), with their id lists."""
-    from chalicelib.core.db import TableItem
+    from chalicelib.core.db import TableItem, transaction
     from chalicelib.questions import data
     from chalicelib.questions.schemas import QuestionIn
-    from chalicelib.core.db import transaction
     from chalicelib.questions.service import add_node_updates, build_question, counter_deltas, version_item
 
     questions = []
@@ -91,7 +90,8 @@ def draw_costs(api: Api, sizes: tuple[int, ...] = (60, 600, 3000)) -> list[str]:
         _grow_bank(size, have)
         have = size
         provision_user(f"draw-{size}@example.com", "Bench-Password-2026", "Learner", Role.USER)
-        login = api.call("POST", "/auth/login", {"email": f"draw-{size}@example.com", "password": "Bench-Password-2026"})
+        credentials = {"email": f"draw-{size}@example.com", "password": "Bench-Password-2026"}
+        login = api.call("POST", "/auth/login", credentials)
         token = login.body["access"]
         body = {"categories": ["anatomy"], "question_count": 20}
         practice = api.call("POST", "/practice/sessions", body, token)
