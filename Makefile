@@ -50,7 +50,7 @@ create-admin: $(STAMP) ## first admin of a deployed stage: make create-admin EMA
 deploy: $(STAMP) ## make deploy STAGE=dev|staging|prod (needs AWS credentials); fails if any setting differs
 	aws cloudformation deploy --stack-name openmrcs-$(STAGE) --template-file infra/template.json \
 		--parameter-overrides Stage=$(STAGE)
-	$(BIN)/chalice deploy --stage $(STAGE)
+	$(BIN)/python -m infra.bytecode deploy --stage $(STAGE)  # chalice deploy, packages with compiled bytecode
 	$(BIN)/python -m infra.post_deploy --stage $(STAGE)
 
 verify-deploy: $(STAMP) ## check a deployed stage's stream mapping against infra/: make verify-deploy STAGE=...

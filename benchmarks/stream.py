@@ -94,11 +94,12 @@ def _answer_100(users: list[str]) -> None:
 
 
 def _deliver(batches: list[list[dict[str, Any]]]) -> tuple[Any, int]:
-    from app import app
+    from app import app, load_stream_consumers
     from chalicelib.core.streams import filter_patterns, matches_filter
     from local_stack.meter import metering
     from local_stack.streams import FakeLambdaContext
 
+    load_stream_consumers()
     patterns = filter_patterns()
     invoked = 0
     with metering() as meter:

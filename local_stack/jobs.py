@@ -16,7 +16,9 @@ def main() -> None:
     args = parser.parse_args()
     environment.configure()
 
-    import app  # noqa: F401  (registers the jobs app.py schedules)
+    import app
+
+    app.load_jobs()  # registers the jobs app.py schedules
     from chalicelib.core.jobs import JOBS, run_job
 
     if args.list or not args.name:

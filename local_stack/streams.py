@@ -84,6 +84,9 @@ class StreamPoller:
     def deliver(self, records: list[dict[str, Any]]) -> int:
         """Invoke the handler batch by batch; returns how many records finally failed. Records the
         event source's filter (derived from the registered consumers) excludes never reach it."""
+        import app  # the consumers must be registered before the filter is derived from them
+
+        app.load_stream_consumers()
         patterns = filter_patterns()
         records = [record for record in records if matches_filter(record, patterns)]
         failed = 0

@@ -38,7 +38,7 @@ import pytest  # noqa: E402
 from chalice.test import Client  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from app import app  # noqa: E402
+from app import app, load_jobs, load_stream_consumers  # noqa: E402
 from chalicelib.core.cache import reset_all_caches  # noqa: E402
 from chalicelib.core.config import get_settings  # noqa: E402
 from chalicelib.core.table_schema import create_table  # noqa: E402
@@ -48,6 +48,8 @@ from local_stack.streams import StreamPoller  # noqa: E402
 from tests.support.guards import assert_no_scan  # noqa: E402
 
 gateway.install()
+load_jobs()  # the scheduled handlers load these on their first run; tests call the jobs directly
+load_stream_consumers()
 
 
 moto_patches.install()

@@ -167,3 +167,11 @@ def transaction() -> TransactWrite:
 def typed(model: type[TableItem]) -> Action:
     """An update that may create its item must also set the discriminator, or reads cannot type it."""
     return model.type.set(model)
+
+
+def warm_up() -> None:
+    """Builds the DynamoDB client (parsing botocore's service model) and fetches the signing secret
+    now: called at Lambda init, which runs at full CPU before the first request, instead of inside
+    that first request."""
+    _ = TableItem._get_connection().connection.client
+    _ = get_settings().jwt_secret

@@ -56,3 +56,12 @@ def test_a_rotated_jwt_secret_is_seen_after_the_cache_age(monkeypatch, fresh_set
         traveller.shift(timedelta(seconds=settings.jwt_secret_max_age_sec + 1))
         assert settings.jwt_secret == "b" * 40
     parameters.clear_caches()
+
+
+def test_warm_up_builds_the_client_and_reads_the_secret_before_the_first_request():
+    from chalicelib.core.db import TableItem, warm_up
+
+    connection = TableItem._get_connection().connection
+    connection._client = None  # as in a fresh container
+    warm_up()
+    assert connection._client is not None

@@ -1,0 +1,114 @@
+"""Cold-start import time laid out as Lambda runs the package, beside a bare Chalice app in the
+same layout, in one run: the app code in /var/task, the requirements in the layer (both without
+bytecode, as `chalice deploy` ships them), boto3 from the runtime (compiled). Then the same with
+the bytecode `infra.bytecode` adds. Each figure is the median of fresh interpreters that may not
+write bytecode (Lambda's file system is read-only)."""
+
+from __future__ import annotations
+
+import importlib.metadata as metadata
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.harness import BENCH_ENV
+from infra.bytecode import compile_tree, copy_without_bytecode
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_RATIO = 1.3
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
+BARE = "import boto3\nfrom chalice import Chalice\napp = Chalice(app_name='bare')\n"
+
+
+def _closure(names: list[str]) -> dict[str, metadata.Distribution]:
+    found: dict[str, metadata.Distribution] = {}
+    pending = list(names)
+    while pending:
+        name = pending.pop()
+        key = name.lower().replace("_", "-")
+        if key in found:
+            continue
+        distribution = metadata.distribution(name)
+        found[key] = distribution
+        for requirement in distribution.requires or []:
+            if "extra ==" not in requirement:
+                match = re.match(r"[A-Za-z0-9_.\-]+", requirement)
+                assert match is not None
+                pending.append(match.group(0))
+    return found
+
+
+def _copy_distribution(distribution: metadata.Distribution, target: Path) -> None:
+    base = Path(str(distribution.locate_file("")))
+    for file in distribution.files or []:
+        source = base / file
+        if source.suffix == ".pyc" or "__pycache__" in file.parts or not source.is_file():
+            continue
+        destination = target / file
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, destination)
+
+
+def build_layout(root: Path) -> dict[str, Path]:
+    task, layer, runtime = root / "task", root / "layer", root / "runtime"
+    for path in (task, layer, runtime):
+        path.mkdir(parents=True)
+    shutil.copy2(ROOT / "app.py", task / "app.py")
+    copy_without_bytecode(ROOT / "chalicelib", task / "chalicelib")
+    chalice_dir = Path(str(metadata.distribution("chalice").locate_file("chalice")))
+    (task / "chalice").mkdir()
+    for name in ("__init__.py", "app.py"):  # what chalice puts in the package
+        shutil.copy2(chalice_dir / name, task / "chalice" / name)
+    (task / "bare.py").write_text(BARE)
+    requirements = [line.split("==")[0] for line in (ROOT / "requirements.txt").read_text().splitlines()]
+    for distribution in _closure([r for r in requirements if r and not r.startswith("#")]).values():
+        _copy_distribution(distribution, layer)
+    site = Path(str(metadata.distribution("boto3").locate_file("")))
+    for name in RUNTIME_PACKAGES:
+        source = site / name
+        if source.is_dir():
+            copy_without_bytecode(source, runtime / name)
+        elif source.exists():
+            shutil.copy2(source, runtime / name)
+    compile_tree(runtime)  # the runtime's own boto3 is compiled
+    return {"task": task, "layer": layer, "runtime": runtime}
+
+
+def _median_ms(paths: dict[str, Path], module: str, runs: int) -> float:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PYTHON")},
+        **BENCH_ENV,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPATH": os.pathsep.join(str(paths[k]) for k in ("task", "layer", "runtime")),
+    }
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-S", "-c", f"import {module}"], check=True, env=env, cwd=paths["task"])
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def cold_start_rows(runs: int = 7) -> list[str]:
+    lines = [
+        f"| packaged layout (median of {runs} fresh interpreters) | bare Chalice + boto3 ms | app.py ms "
+        "| ratio | target |",
+        "|---|---|---|---|---|",
+    ]
+    with tempfile.TemporaryDirectory(prefix="openmrcs-package-") as tmp:
+        paths = build_layout(Path(tmp))
+        for label in ("as chalice ships it (no bytecode)", "with infra.bytecode (compiled)"):
+            if label.startswith("with"):
+                compile_tree(paths["task"])
+                compile_tree(paths["layer"])
+            bare, ours = _median_ms(paths, "bare", runs), _median_ms(paths, "app", runs)
+            ratio = ours / bare
+            verdict = "ok" if ratio <= TARGET_RATIO else "OVER"
+            lines.append(f"| {label} | {bare:.0f} | {ours:.0f} | {ratio:.2f}x | <= {TARGET_RATIO}x ({verdict}) |")
+    return lines
