@@ -100,3 +100,15 @@ def test_scan_guard_fails_a_test_that_scans(client):
         list(TableItem.scan(limit=1))
     with pytest.raises(AssertionError, match="Scan"):
         assert_no_scan(meter)
+
+
+def test_every_lambda_function_has_its_memory_and_timeout_in_every_stage():
+    from app import app
+
+    functions = {"api_handler"} | {f.name for f in app.pure_lambda_functions} | {e.name for e in app.event_sources}
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    for stage in ("dev", "staging", "prod"):
+        declared = config["stages"][stage]["lambda_functions"]
+        for name in functions:
+            assert declared[name]["lambda_memory_size"] >= 256, (stage, name)
+            assert declared[name]["lambda_timeout"] > 0, (stage, name)
