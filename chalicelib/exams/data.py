@@ -16,6 +16,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.core.db import TableItem, partition_items, user_pk
 from chalicelib.core.pagination import newest_first_page
+from chalicelib.core.timeutil import parse
 
 TEMPLATES_PK = "EXAMTPL"
 TEMPLATE_PREFIX = "TPL#"
@@ -119,10 +120,27 @@ def new_template(template_id: str, **fields: Any) -> ExamTemplate:
 
 def new_session(user_id: str, session_id: str, **fields: Any) -> ExamSession:
     pk, sk = session_key(user_id, session_id)
-    session = ExamSession(PK=pk, SK=sk, session_id=session_id, user_id=user_id, **fields)
-    # On the expiry index while in progress; the submission removes these two keys.
-    session.GSI2PK, session.GSI2SK = due_bucket(session.deadline_at), f"{session.deadline_at}#{session_id}"
-    return session
+    return ExamSession(PK=pk, SK=sk, session_id=session_id, user_id=user_id, **fields)
+
+
+class ExamDue(TableItem, discriminator="ExamDue"):
+    """A session in progress, filed under the hour its deadline falls in: the expiry job Queries a
+    few of these small partitions (no index copies the large session item)."""
+
+    user_id = UnicodeAttribute()
+    session_id = UnicodeAttribute()
+
+
+def due_marker(user_id: str, session_id: str, deadline_at: str) -> ExamDue:
+    """Written when a session starts, deleted in its submission's transaction."""
+    expires_at = int(parse(deadline_at).timestamp()) + 2 * 86400  # gone even if the account is erased mid-exam
+    return ExamDue(
+        PK=due_bucket(deadline_at),
+        SK=f"{deadline_at}#{session_id}",
+        user_id=user_id,
+        session_id=session_id,
+        expires_at=expires_at,
+    )
 
 
 def new_state(session_id: str, deadline_at: str) -> ExamState:
@@ -208,6 +226,6 @@ def all_sessions(user_id: str) -> list[ExamSession]:
     return list(ExamSession.query(user_pk(user_id), ExamSession.SK.startswith(SESSION_PREFIX), consistent_read=True))
 
 
-def due(bucket: str, until_iso: str) -> list[ExamSession]:
-    found = ExamSession.gsi2.query(bucket, until_iso + "~" >= ExamSession.GSI2SK)
-    return [s for s in found if isinstance(s, ExamSession)]
+def due(bucket: str, until_iso: str) -> list[ExamDue]:
+    """Sessions of one deadline hour whose deadline is at or before `until_iso`."""
+    return [m for m in ExamDue.query(bucket, until_iso + "~" >= ExamDue.SK) if isinstance(m, ExamDue)]

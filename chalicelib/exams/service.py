@@ -245,6 +245,7 @@ def start_session(principal: Principal, template_id: str) -> SessionOut:
     with transaction() as tx:
         tx.save(session, condition=ExamSession.PK.does_not_exist())
         tx.save(data.new_state(session_id, session.deadline_at))
+        tx.save(data.due_marker(principal.user_id, session_id, session.deadline_at))
         tx.save(live)
         tx.update(template, actions=[ExamTemplate.session_count.add(1)], add_version_condition=False)
         tx.save(event_for(Change(principal.user_id, "exam.started", "exam_session", session_id)))
@@ -418,10 +419,9 @@ def _submit(session: ExamSession, *, by: str, bank: Bank | None = None) -> Resul
                         ExamSession.answered.set(scored.answered),
                         ExamSession.passed.set(passed),
                         ExamSession.results.set({qid: r.as_dict() for qid, r in scored.results.items()}),
-                        ExamSession.GSI2PK.remove(),
-                        ExamSession.GSI2SK.remove(),  # off the expiry index
                     ],
                 )
+                tx.delete(data.due_marker(session.user_id, session.session_id, session.deadline_at))
                 tx.delete(data.live_exam_ref(session.user_id, session.session_id))  # practice may show these again
                 actor = session.user_id if by == "learner" else "system"
                 outcome = {"by": by, "score_percent": scored.score_percent}
@@ -524,7 +524,10 @@ def expire_due_sessions(hours_back: int = 24) -> int:
     submitted = 0
     for offset in range(hours_back, -1, -1):
         bucket = data.due_bucket(clock.iso(now - timedelta(hours=offset)))
-        for session in data.due(bucket, cutoff):
+        for marker in data.due(bucket, cutoff):
+            session = data.get_session(marker.user_id, marker.session_id)
+            if session is None or session.status != "in_progress":
+                continue
             try:
                 _submit(session, by="deadline")
                 submitted += 1
