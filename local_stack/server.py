@@ -20,6 +20,21 @@ def _create_export_bucket(bucket: str, endpoint_url: str | None, region: str) ->
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
 
 
+def server_classes() -> tuple[type, type]:
+    """chalice's local server, tuned for many keep-alive clients: headers and body go out in two
+    writes, and with Nagle's algorithm the body then waits for the client's delayed ACK (~40 ms per
+    response); and the default listen backlog of 5 drops connections under 20 clients."""
+    from chalice.local import ChaliceRequestHandler, ThreadedHTTPServer
+
+    class DevRequestHandler(ChaliceRequestHandler):
+        disable_nagle_algorithm = True
+
+    class DevHTTPServer(ThreadedHTTPServer):
+        request_queue_size = 128
+
+    return DevRequestHandler, DevHTTPServer
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -56,7 +71,8 @@ def main() -> None:
         load_all()
     gateway.install()
     config = Config.create(chalice_stage="local", app_name="openmrcs", project_dir=os.getcwd())
-    server = LocalDevServer(app, config, args.host, args.port)
+    handler_cls, server_cls = server_classes()
+    server = LocalDevServer(app, config, args.host, args.port, handler_cls=handler_cls, server_cls=server_cls)
     print(
         f"OpenMRCS API on http://{args.host}:{args.port}/api/v1 (docs: /api/v1/docs); "
         f"DynamoDB at {settings.dynamodb_endpoint_url}; outbox in {settings.outbox_path}",
