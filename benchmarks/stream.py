@@ -88,7 +88,6 @@ def _answer_100(users: list[str]) -> None:
                 time_spent_sec=30,
                 answered_at=f"2026-11-20T10:{n:02d}:00.000Z",
                 local_date="2026-11-20",
-                seq=int(session.answered) + 1,
             )
             assert practice.record_answer(session, answer) is practice.Recorded.OK
 

@@ -1,8 +1,9 @@
 """Corrections to moto so that it behaves, and performs, like DynamoDB for our purposes.
 
 1. DynamoDB applies each request atomically; moto takes no lock, so concurrent requests (threaded
-   tests, the threaded local server) can see a torn table. Requests are serialised here, which keeps
-   every interleaving *between* requests, where our races live.
+   tests in-process, the threaded moto server of `make dev`) can see a torn table. Requests are
+   serialised here on both paths, which keeps every interleaving *between* requests, where our races
+   live (and lets the patches below swap state for the length of one request).
 2. moto's TransactWriteItems deep-copies every touched table for its rollback (once per item of the
    transaction), so a transaction's cost grows with the whole table. Only the items the transaction
    names can change, so only they are copied, with the stream's length; a cancelled transaction
@@ -161,6 +162,7 @@ def install() -> None:
     from moto.dynamodb import models
     from moto.dynamodb.models.table import Table
     from moto.dynamodb.responses import DynamoResult
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
     original_process = BotocoreStubber.process_request
 
@@ -169,6 +171,13 @@ def install() -> None:
             return original_process(self, request)
 
     BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
+    original_dispatch = DomainDispatcherApplication.__call__
+
+    def dispatch(self: DomainDispatcherApplication, environ: dict[str, Any], start_response: Any) -> Any:
+        with _lock:  # the moto server's requests: the Flask view runs, and the response is built, inside
+            return original_dispatch(self, environ, start_response)
+
+    DomainDispatcherApplication.__call__ = dispatch  # type: ignore[method-assign]
     models.copy = _NoTableCopies()  # type: ignore[attr-defined,assignment]
     backend = models.DynamoDBBackend
     backend.transact_write_items = _transact_write_items(backend.transact_write_items)  # type: ignore[method-assign]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -110,11 +110,7 @@ def exam_events(image: dict[str, Any]) -> list[AnswerEvent]:
         )
     ordered = exam_order(events)
     shares = time_shares(int(image.get("time_spent_sec") or 0), [e.time_spent_sec for e in ordered])
-    return [_with_time(event, share) for event, share in zip(ordered, shares, strict=True)]
-
-
-def _with_time(event: AnswerEvent, seconds: int) -> AnswerEvent:
-    return AnswerEvent(**{**event.__dict__, "time_spent_sec": seconds})
+    return [replace(event, time_spent_sec=share) for event, share in zip(ordered, shares, strict=True)]
 
 
 def _json(value: Any) -> Any:
@@ -301,12 +297,13 @@ def on_practice_session(change: StreamChange) -> list[FollowUp]:
         _work_of(user_id).practice[session_id][seq] = event
         follow_ups += _apply_and_rebuild(user_id)
     if new.get("status") == "completed" and old.get("status") != "completed":
-        last = _practice_end(new)
+        last = practice_end(new)
         follow_ups += [FollowUp(f"last-practice:{session_id}", lambda: _save_last(user_id, last)), _rebuild(user_id)]
     return follow_ups
 
 
-def _practice_end(new: dict[str, Any]) -> data.LastActivity:
+def practice_end(new: dict[str, Any]) -> data.LastActivity:
+    """The last-practice summary of a completed session (a stream image or the item's fields)."""
     answered, correct = int(new.get("answered", 0)), int(new.get("correct", 0))
     summary = {
         "session_id": new["session_id"],
@@ -330,15 +327,20 @@ def on_exam_session(change: StreamChange) -> list[FollowUp]:
     user_id, session_id = str(new["user_id"]), str(new["session_id"])
     events = exam_events(new)  # before anything is written: a malformed record applies nothing
     _work_of(user_id).exams[session_id] = events
-    submitted_at = str(new["submitted_at"])
+    last = exam_end(new, answered=len(events))
+    return [*_apply_and_rebuild(user_id), FollowUp(f"last-exam:{session_id}", lambda: _save_last(user_id, last))]
+
+
+def exam_end(new: dict[str, Any], *, answered: int) -> data.LastActivity:
+    """The last-exam summary of a submitted session (a stream image or the item's fields)."""
+    submitted_at, session_id = str(new["submitted_at"]), str(new["session_id"])
     summary = {
         "exam": new["template_name"],
         "score_percent": float(new.get("score_percent") or 0),
         "time_spent_min": round(int(new.get("time_spent_sec") or 0) / 60),
-        "answered": len(events),
+        "answered": answered,
     }
-    last = data.last_activity(user_id, "exam", submitted_at, f"{submitted_at}#{session_id}", summary)
-    return [*_apply_and_rebuild(user_id), FollowUp(f"last-exam:{session_id}", lambda: _save_last(user_id, last))]
+    return data.last_activity(str(new["user_id"]), "exam", submitted_at, f"{submitted_at}#{session_id}", summary)
 
 
 def _save_last(user_id: str, last: data.LastActivity) -> None:

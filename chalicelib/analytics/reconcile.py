@@ -20,7 +20,7 @@ from chalicelib.accounts import data as accounts
 from chalicelib.analytics import data, snapshot
 from chalicelib.analytics.data import AppliedRecord, CategoryAggregate, DailyStat, PracticeWatermark
 from chalicelib.analytics.effects import AnswerEvent, Effects, Totals, chunked, fold
-from chalicelib.analytics.pipeline import exam_events, practice_event
+from chalicelib.analytics.pipeline import exam_end, exam_events, practice_end, practice_event
 from chalicelib.core import clock
 from chalicelib.core.db import TableItem, is_condition_failure, typed
 from chalicelib.core.jobs import job
@@ -28,7 +28,6 @@ from chalicelib.core.observability import logger
 from chalicelib.exams import data as exams
 from chalicelib.practice import data as practice
 from chalicelib.practice.data import QuestionState
-from chalicelib.questions.rules import score_percent
 
 ATTEMPTS = 5
 ACTIVE_WINDOW_DAYS = 35  # the active-day markers' lifetime
@@ -47,6 +46,8 @@ class Raw:
 
 
 def _raw(user_id: str) -> Raw:
+    """Every answer and finished session of a learner, read from the source items; the same
+    functions the stream consumers use turn them into events (items have the images' fields)."""
     events: list[AnswerEvent] = []
     marks: dict[str, int] = {}
     lasts: list[data.LastActivity] = []
@@ -56,41 +57,15 @@ def _raw(user_id: str) -> Raw:
         if answers:
             marks[session.session_id] = max(int(a.seq or 0) for a in answers)
         if session.status == "completed" and session.completed_at:
-            answered, correct = int(session.answered or 0), int(session.correct or 0)
-            summary = {
-                "session_id": session.session_id,
-                "answered": answered,
-                "correct": correct,
-                "incorrect": answered - correct,
-                "score_percent": score_percent(answered, correct),
-                "categories": list(session.category_names or []),
-            }
-            order = f"{session.completed_at}#{session.session_id}"
-            lasts.append(data.last_activity(user_id, "practice", session.completed_at, order, summary))
+            lasts.append(practice_end(session.attribute_values))
     chunks: dict[str, int] = {}
     for exam in exams.all_sessions(user_id):
         if exam.status != "submitted" or not exam.submitted_at or exam.results is None:
             continue
-        image: dict[str, Any] = {
-            "user_id": user_id,
-            "session_id": exam.session_id,
-            "results": exam.results,
-            "categories": exam.categories,
-            "submitted_at": exam.submitted_at,
-            "timezone": exam.timezone,
-            "time_spent_sec": exam.time_spent_sec,
-        }
-        exam_answers = exam_events(image)
+        exam_answers = exam_events(exam.attribute_values)
         events += exam_answers
         chunks[exam.session_id] = len(chunked(exam_answers, fixed_items=1))
-        summary = {
-            "exam": exam.template_name,
-            "score_percent": float(exam.score_percent or 0),
-            "time_spent_min": round(int(exam.time_spent_sec or 0) / 60),
-            "answered": len(exam_answers),
-        }
-        order = f"{exam.submitted_at}#{exam.session_id}"
-        lasts.append(data.last_activity(user_id, "exam", exam.submitted_at, order, summary))
+        lasts.append(exam_end(exam.attribute_values, answered=len(exam_answers)))
     return Raw(events, marks, chunks, lasts)
 
 

@@ -182,8 +182,7 @@ def set_extra_time(actor: Principal, user_id: str, percent: int) -> int:
 
 def _draw(template: ExamTemplate, rng: random.Random) -> list[Question]:
     if template.question_ids:
-        found = questions.get_questions(list(template.question_ids))  # BatchGetItem: 100 keys per call
-        drawn = [found[qid] for qid in template.question_ids if qid in found and found[qid].status == "published"]
+        drawn = questions.get_published(list(template.question_ids))  # BatchGetItem: 100 keys per call
         if len(drawn) < int(template.total_questions):
             raise rules.PaperNotFillable("Some questions of this paper were withdrawn; an examiner must update it.")
     else:
@@ -193,8 +192,7 @@ def _draw(template: ExamTemplate, rng: random.Random) -> list[Question]:
             if len(pool) < int(count):
                 raise rules.PaperNotFillable(f"Not enough published questions in {slug} for this blueprint.")
             chosen += rng.sample(pool, int(count))
-        found = questions.get_questions(chosen)  # only the drawn questions are read
-        drawn = [found[qid] for qid in chosen if qid in found and found[qid].status == "published"]
+        drawn = questions.get_published(chosen)  # only the drawn questions are read
         if len(drawn) < len(chosen):
             raise rules.PaperNotFillable("Questions were withdrawn while the paper was drawn; please retry.")
     if template.shuffle_questions:

@@ -118,8 +118,10 @@ class Recorded(Enum):
 
 def record_answer(session: PracticeSession, answer: PracticeAnswer) -> Recorded:
     """The answer, the session's progress and its `last_answer` land together or not at all. The
-    answer's sequence number must follow the count read with the session (checked here)."""
+    answer takes the next sequence number after the count read with the session; the write is
+    conditional on that count, so of two racing answers one gets MOVED and must read again."""
     answered = int(session.answered or 0)
+    answer.seq = answered + 1
     try:
         with transaction() as tx:
             tx.save(answer, condition=PracticeAnswer.PK.does_not_exist())

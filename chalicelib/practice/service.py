@@ -86,12 +86,6 @@ def _apply_pool(pool_name: str, candidates: list[str], user_id: str) -> list[str
     return [qid for qid in candidates if keep(qid)]
 
 
-def _drawn_questions(question_ids: list[str]) -> list[Question]:
-    """The drawn questions (one BatchGetItem); one unpublished since the list was read is dropped."""
-    found = questions.get_questions(question_ids)
-    return [found[qid] for qid in question_ids if qid in found and found[qid].status == questions.PUBLISHED]
-
-
 def create_session(principal: Principal, request: SessionCreate) -> SessionOut:
     limits.consume(
         limits.limit("practice-sessions"), principal.user_id, "Too many practice sessions started; try later."
@@ -109,7 +103,7 @@ def create_session(principal: Principal, request: SessionCreate) -> SessionOut:
         )
     seed = secrets.randbits(48)
     sample = random.Random(seed).sample(eligible, min(request.question_count, len(eligible)))  # noqa: S311
-    drawn = _drawn_questions(sample)
+    drawn = questions.get_published(sample)  # only the drawn questions are read
     chosen = [q.question_id for q in drawn]
     session_id = clock.new_id()
     session = data.new_session(
@@ -180,7 +174,6 @@ def submit_attempt(principal: Principal, session_id: str, request: AttemptIn) ->
             time_spent_sec=request.time_spent_sec,
             answered_at=clock.iso_ms(now),
             local_date=local_date(now, session.timezone).isoformat(),
-            seq=int(session.answered or 0) + 1,
         )
         outcome = data.record_answer(session, answer)
         if outcome is Recorded.DUPLICATE:

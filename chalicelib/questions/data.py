@@ -124,6 +124,13 @@ def get_questions(question_ids: list[str]) -> dict[str, Question]:
     return {q.question_id: q for q in Question.batch_get(keys) if isinstance(q, Question)}
 
 
+def get_published(question_ids: list[str]) -> list[Question]:
+    """The published ones of these questions, in the order given (BatchGetItem): a question
+    unpublished or deleted since its id was drawn is left out, and the caller decides."""
+    found = get_questions(question_ids)
+    return [found[qid] for qid in question_ids if qid in found and found[qid].status == PUBLISHED]
+
+
 def get_stem_claims(hashes: list[str]) -> dict[str, str]:
     keys = [(f"STEM#{h}", "STEM") for h in dict.fromkeys(hashes)]
     return {claim.PK.removeprefix("STEM#"): claim.question_id for claim in StemClaim.batch_get(keys)}
@@ -249,17 +256,6 @@ def published_ids(category: str, subcategory: str | None = None) -> list[str]:
     condition = QuestionIdList.SK.startswith(f"{subcategory}#") if subcategory else None
     found = QuestionIdList.query(f"{ID_LIST_PREFIX}{category}", condition)
     return sorted(raw.hex() for item in found for raw in (item.ids or ()))
-
-
-def published(category: str | None = None, subcategory: str | None = None) -> list[Question]:
-    """Published questions of a category (and subcategory), or of the whole bank: one Query on an
-    index, growing with the bank. For staff tools and jobs; sessions draw from `published_ids`."""
-    if category is None:
-        found = Question.gsi2.query(f"QBANK#{PUBLISHED}")
-    else:
-        condition = Question.GSI1SK.startswith(f"{subcategory}#") if subcategory else None
-        found = Question.gsi1.query(f"QBANK#{PUBLISHED}#{category}", condition)
-    return sorted((q for q in found if isinstance(q, Question)), key=lambda q: q.question_id)
 
 
 # --- question imports: one partition per job (docs/data-model.md, patterns Q7-Q9) -----------------

@@ -11,15 +11,14 @@ import pytest
 from botocore.client import BaseClient
 
 from app import app
-from chalicelib.accounts import data as accounts_data
-from chalicelib.accounts.data import UserItem
 from chalicelib.analytics import data as analytics
 from chalicelib.analytics.data import AppliedRecord
 from chalicelib.core.db import TableItem, user_pk
 from chalicelib.exams import data as exams_data
 from chalicelib.practice import data as practice
-from chalicelib.practice.data import PracticeSession, QuestionState
+from chalicelib.practice.data import QuestionState
 from local_stack.streams import FakeLambdaContext
+from tests.support.pipeline import account, answer, complete, open_session
 
 _ids = itertools.count()
 SAME_INSTANT = "2026-11-20T10:00:00.250Z"
@@ -30,57 +29,16 @@ def handler(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def learner() -> str:
-    user = f"tie-{next(_ids)}"
-    pk, sk = accounts_data.profile_key(user)
-    UserItem(
-        PK=pk,
-        SK=sk,
-        user_id=user,
-        email=f"{user}@example.com",
-        password_hash="-",
-        display_name=user,
-        created_at=0,
-        updated_at=0,
-    ).save()
-    return user
+    return account(f"tie-{next(_ids)}")
 
 
 def session_with(user: str, session_id: str, answers: list[tuple[str, bool, str]], *, complete_at: str = "") -> None:
     """A practice session whose answers (question, correct, time) go through the request path's write."""
-    practice.new_session(
-        user,
-        session_id,
-        pool="all",
-        requested=len(answers),
-        question_ids=[q for q, _, _ in answers],
-        include_explanations=True,
-        seed=1,
-        status="active",
-        started_at="2026-11-20T09:00:00.000Z",
-    ).save()
+    open_session(user, session_id, [q for q, _, _ in answers], started_at="2026-11-20T09:00:00.000Z")
     for question, correct, at in answers:
-        session = practice.get_session(user, session_id)
-        assert session is not None
-        answer = practice.new_answer(
-            session_id,
-            question,
-            user_id=user,
-            question_version=1,
-            category="anatomy",
-            subcategory=None,
-            selected_option_ids=["a"],
-            correct_option_ids=["a"],
-            is_correct=correct,
-            time_spent_sec=20,
-            answered_at=at,
-            local_date=at[:10],
-            seq=int(session.answered) + 1,
-        )
-        assert practice.record_answer(session, answer) is practice.Recorded.OK
+        answer(user, session_id, question, correct=correct, at=at)
     if complete_at:
-        session = practice.get_session(user, session_id)
-        assert session is not None
-        session.update(actions=[PracticeSession.status.set("completed"), PracticeSession.completed_at.set(complete_at)])
+        complete(user, session_id, complete_at)
 
 
 def state(user: str, question: str) -> QuestionState:
@@ -162,34 +120,12 @@ def test_lost_session_records_are_read_back_from_the_answer_items(stream):
     at = ["2026-11-20T10:00:00.000Z", "2026-11-20T10:01:00.000Z", "2026-11-20T10:02:00.000Z"]
     session_with(user, "gap", [("q1", True, at[0]), ("q2", True, at[1])])
     stream.read()  # lost
-    session_with_more(user, "gap", ("q3", False, at[2]))
+    answer(user, "gap", "q3", correct=False, at=at[2])
     assert handler(stream.read())["batchItemFailures"] == []
     day = analytics.all_daily_stats(user)["2026-11-20"]
     assert (int(day.answered), int(day.correct), int(day.attempt_time_sec)) == (3, 2, 60)
     assert handler(stream.read())["batchItemFailures"] == []  # nothing new: nothing changes
     assert int(analytics.all_daily_stats(user)["2026-11-20"].answered) == 3
-
-
-def session_with_more(user: str, session_id: str, extra: tuple[str, bool, str]) -> None:
-    session = practice.get_session(user, session_id)
-    assert session is not None
-    question, correct, at = extra
-    answer = practice.new_answer(
-        session_id,
-        question,
-        user_id=user,
-        question_version=1,
-        category="anatomy",
-        subcategory=None,
-        selected_option_ids=["a"],
-        correct_option_ids=["a"],
-        is_correct=correct,
-        time_spent_sec=20,
-        answered_at=at,
-        local_date=at[:10],
-        seq=int(session.answered) + 1,
-    )
-    assert practice.record_answer(session, answer) is practice.Recorded.OK
 
 
 def test_an_exams_time_reaches_the_day_without_losing_seconds(stream):

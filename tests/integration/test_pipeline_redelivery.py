@@ -15,8 +15,6 @@ import pytest
 from botocore.client import BaseClient
 
 from app import app
-from chalicelib.accounts import data as accounts_data
-from chalicelib.accounts.data import UserItem
 from chalicelib.analytics import data as analytics_data
 from chalicelib.analytics.data import CategoryAggregate, DailyStat, DashboardSnapshot, LastActivity
 from chalicelib.analytics.effects import practice_source
@@ -24,9 +22,10 @@ from chalicelib.core.config import get_settings
 from chalicelib.core.db import TableItem, user_pk
 from chalicelib.core.table_schema import create_table
 from chalicelib.practice import data as practice_data
-from chalicelib.practice.data import PracticeSession, QuestionState
+from chalicelib.practice.data import QuestionState
 from chalicelib.taxonomy.data import TAXONOMY_PK, Category, category_sk
 from local_stack.streams import FakeLambdaContext, StreamPoller
+from tests.support.pipeline import account, answer, complete, open_session
 
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 _users = itertools.count()
@@ -40,59 +39,23 @@ def write_sources(rng: random.Random, users: int = 2) -> list[str]:
     """Learners' sessions and answers, written directly (this test is about the pipeline)."""
     names = [f"learner-{next(_users)}" for _ in range(users)]
     for user in names:
-        pk, sk = accounts_data.profile_key(user)  # a real account: dashboards are built only for those
-        UserItem(
-            PK=pk,
-            SK=sk,
-            user_id=user,
-            email=f"{user}@example.com",
-            password_hash="-",
-            display_name=user,
-            created_at=0,
-            updated_at=0,
-        ).save()
+        account(user)
         for s in range(2):
-            sid = f"{user}-s{s}"
-            practice_data.new_session(
-                user,
-                sid,
-                pool="all",
-                requested=5,
-                question_ids=[f"q{n}" for n in range(4)],
-                include_explanations=True,
-                seed=1,
-                status="active",
-                started_at=f"2026-11-{10 + s:02d}T00:00:00.000Z",
-                category_names=["Anatomy", "Physiology"],
-            ).save()
+            sid, day = f"{user}-s{s}", f"2026-11-{10 + s:02d}"
+            open_session(user, sid, [f"q{n}" for n in range(4)], started_at=f"{day}T00:00:00.000Z")
             for n in range(4):  # q0 is answered in both sessions
                 category, sub = ("anatomy", "thorax") if n % 2 else ("physiology", None)
-                session = practice_data.get_session(user, sid)
-                assert session is not None
-                answer = practice_data.new_answer(
+                answer(
+                    user,
                     sid,
                     f"q{n}",
-                    user_id=user,
-                    question_version=1,
+                    correct=rng.random() < 0.6,
+                    at=f"{day}T0{n}:00:00.000Z",
                     category=category,
                     subcategory=sub,
-                    selected_option_ids=["o_a"],
-                    correct_option_ids=["o_a"],
-                    is_correct=rng.random() < 0.6,
-                    time_spent_sec=rng.randint(5, 90),
-                    answered_at=f"2026-11-{10 + s:02d}T0{n}:00:00.000Z",
-                    local_date=f"2026-11-{10 + s:02d}",
-                    seq=int(session.answered) + 1,
+                    seconds=rng.randint(5, 90),
                 )
-                assert practice_data.record_answer(session, answer) is practice_data.Recorded.OK
-            session = practice_data.get_session(user, sid)
-            assert session is not None
-            session.update(
-                actions=[
-                    PracticeSession.status.set("completed"),
-                    PracticeSession.completed_at.set(f"2026-11-{10 + s:02d}T09:00:00.000Z"),
-                ]
-            )
+            complete(user, sid, f"{day}T09:00:00.000Z")
     return names
 
 
