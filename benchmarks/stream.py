@@ -28,10 +28,15 @@ def _newest_first(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 def _two_shards(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     """Learners split over two shards, each read in order in batches of up to 100 (the mapping's
     batch size), the shards' invocations alternating."""
+
+    def user_of(record: dict[str, Any]) -> str:
+        return str(record["dynamodb"].get("NewImage", {}).get("user_id", {}).get("S", ""))
+
+    # Learners by rank (ids are random): the split, and so the figure, is the same on every run.
+    rank = {user: n for n, user in enumerate(sorted({user_of(r) for r in records}))}
     shards: list[list[dict[str, Any]]] = [[], []]
     for record in records:
-        user = record["dynamodb"]["NewImage"].get("user_id", {}).get("S", "")
-        shards[int(user[-1], 16) % 2].append(record)  # user ids are hex
+        shards[rank[user_of(record)] % 2].append(record)
     batches = [[shard[i : i + 100] for i in range(0, len(shard), 100)] for shard in shards]
     return [batch for pair in itertools.zip_longest(*batches, fillvalue=[]) for batch in pair if batch]
 
