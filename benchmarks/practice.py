@@ -12,8 +12,29 @@ from benchmarks.harness import Api, Measured
 CATEGORIES = ("anatomy", "physiology", "pathology")
 
 
-def _bank(api: Api, admin_token: str, per_category: int = 40) -> list[dict[str, Any]]:
+PROSE = (
+    "patient presents with acute abdominal pain fever tachycardia following laparoscopic repair of an inguinal "
+    "hernia the surgeon notes erythema swelling tenderness over the wound blood tests show raised white cell count "
+    "and C-reactive protein imaging reveals a collection adjacent to the mesh which nerve artery vein muscle "
+    "ligament structure lies posterior anterior medial lateral superior inferior to the femoral canal in a "
+    "58-year-old man with a history of smoking diabetes hypertension who underwent elective surgery three days "
+    "ago the most appropriate next step in management is drainage antibiotics observation re-operation because "
+    "the lymphatic drainage of this region passes through the superficial inguinal nodes before reaching the "
+    "external iliac chain which explains the pattern of spread described in the vignette"
+)
+WORDS = PROSE.split()
+
+
+def _prose(rng: random.Random, words: int) -> str:
+    """Text with the length and variety of a real question (so compression is not flattered)."""
+    return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize()
+
+
+def _bank(api: Api, admin_token: str, per_category: int = 40, *, realistic: bool = False) -> list[dict[str, Any]]:
+    """Published questions; `realistic` ones have an MRCS-length stem (~90 words), five options and a
+    ~130-word explanation, for the measures whose cost depends on the questions' size."""
     questions = []
+    rng = random.Random(11)
     for order, slug in enumerate(CATEGORIES):
         api.call("POST", "/categories", {"slug": slug, "name": slug.title(), "order": order}, admin_token)
         for n in range(per_category):
@@ -29,6 +50,10 @@ def _bank(api: Api, admin_token: str, per_category: int = 40) -> list[dict[str, 
                 "explanation": "Because.",
                 "reference": "Bailey & Love",
             }
+            if realistic:
+                body["stem"] = f"{_prose(rng, 90)} ({slug} {n})?"
+                body["options"] = [{"text": f"{_prose(rng, 6)} {n}-{k}", "is_correct": k == 0} for k in range(5)]
+                body["explanation"] = _prose(rng, 130) + "."
             questions.append(api.call("POST", "/questions", body, admin_token).body)
     return questions
 
@@ -182,7 +207,7 @@ def exam_costs(api: Api) -> list[str]:
     provision_user("bench-examiner@example.com", "Bench-Password-2026", "Examiner", Role.ADMIN)
     login = api.call("POST", "/auth/login", {"email": "bench-examiner@example.com", "password": "Bench-Password-2026"})
     staff_token = login.body["access"]
-    questions = _bank(api, staff_token, per_category=60)
+    questions = _bank(api, staff_token, per_category=60, realistic=True)
     template = api.call(
         "POST",
         "/exams/templates",
@@ -202,7 +227,12 @@ def exam_costs(api: Api) -> list[str]:
         {"email": "exam-learner@example.com", "password": "Bench-Password-2026", "display_name": "Candidate"},
     ).body
     token = learner["access"]
-    lines = ["| step (180 questions) | status | DynamoDB operations | RCU | WCU |", "|---|---|---|---|---|"]
+    lines = [
+        "180 questions of MRCS length (~90-word stem, five options, ~130-word explanation).",
+        "",
+        "| step (180 questions) | status | DynamoDB operations | RCU | WCU | target |",
+        "|---|---|---|---|---|---|",
+    ]
     poller = StreamPoller(get_settings().table_name, app.handler_map["table_stream"])
     poller.read()
     started = api.call("POST", "/exams/sessions", {"template_id": template["id"]}, token)
@@ -245,6 +275,22 @@ def exam_costs(api: Api) -> list[str]:
     return [*lines, "", "### stream handler, the submitted exam", "", *exam_submission_cost(poller.read(), 90)]
 
 
+EXAM_TARGETS = {  # issue 11: (RCU, WCU) at most, None where the issue sets none
+    "POST /exams/sessions (start)": (110.0, None),
+    "PUT /exams/sessions/{id}/answers (90 answers)": (None, 20.0),
+    "GET /exams/sessions/{id} (resume)": (16.0, None),
+    "POST /exams/sessions/{id}/submit": (20.0, 30.0),
+    "GET /exams/sessions/{id}/review": (20.0, None),
+}
+
+
 def _exam_row(label: str, measured: Measured) -> str:
     ops = ", ".join(f"{op} x{n}" for op, n in sorted(measured.operations.items())) or "none"
-    return f"| {label} | {measured.status} | {ops} | {measured.rcu:g} | {measured.wcu:g} |"
+    rcu_max, wcu_max = EXAM_TARGETS.get(label, (None, None))
+    checks = [
+        f"{unit} <= {limit:g} ({'ok' if value <= limit else 'OVER'})"
+        for unit, limit, value in (("RCU", rcu_max, measured.rcu), ("WCU", wcu_max, measured.wcu))
+        if limit is not None
+    ]
+    target = ", ".join(checks) or "-"
+    return f"| {label} | {measured.status} | {ops} | {measured.rcu:g} | {measured.wcu:g} | {target} |"

@@ -9,8 +9,9 @@ forward only from the value read, in the same transaction as the answers above i
 duplicated or reordered record changes nothing, and a sequence number missing from the batch (a
 record lost after its retries ran out) is read back from the session's answer items.
 
-Exams: a submitted session carries all of its results; they are applied in deterministic chunks,
-each with a claim written in the same transaction.
+Exams: a session's flip to submitted triggers; its result and answer key (written by then, never
+changed) give its answers, applied in deterministic chunks, each with a claim written in the same
+transaction.
 
 All of one learner's answers in a batch are folded (`effects`) into one update per item touched,
 so a batch costs one write per aggregate, day and question rather than several per answer."""
@@ -44,6 +45,8 @@ from chalicelib.core import clock
 from chalicelib.core.db import TableItem, cancelled_positions, is_condition_failure, transaction, typed
 from chalicelib.core.streams import FollowUp, StreamChange, batch_shared, consumes
 from chalicelib.core.timeutil import local_date
+from chalicelib.exams import service as exams
+from chalicelib.exams.rules import QuestionOutcome
 from chalicelib.practice import data as practice
 from chalicelib.practice.data import QuestionState
 from chalicelib.questions.rules import score_percent
@@ -83,34 +86,36 @@ def practice_event(user_id: str, session_id: str, raw: dict[str, Any]) -> tuple[
     )
 
 
-def exam_events(image: dict[str, Any]) -> list[AnswerEvent]:
-    """Every answered question of a submitted exam, parsed whole before anything is written (a
-    malformed record fails here and changes nothing). Its time is attributed without loss."""
-    user_id, session_id = str(image["user_id"]), str(image["session_id"])
-    results: dict[str, Any] = _json(image["results"])
-    categories: dict[str, Any] = _json(image["categories"])
-    submitted_at = str(image["submitted_at"])
-    day = local_date(submitted_at, str(image.get("timezone") or "UTC")).isoformat()
-    answered = [qid for qid, result in results.items() if result["selected"]]
-    events = []
-    for qid in answered:
-        category, subcategory, *_ = categories[qid]
-        events.append(
-            AnswerEvent(
-                source=exam_source(session_id, qid),
-                user_id=user_id,
-                question_id=qid,
-                category=str(category),
-                subcategory=subcategory or None,
-                is_correct=bool(results[qid]["is_correct"]),
-                time_spent_sec=int(results[qid].get("time_spent_sec", 0)),
-                answered_at=submitted_at,
-                local_date=day,
-            )
+def exam_events(fields: dict[str, Any], outcomes: list[QuestionOutcome]) -> list[AnswerEvent]:
+    """Every answered question of a submitted exam (its session's fields and its questions'
+    outcomes), built whole before anything is written. Its time is attributed without loss."""
+    user_id, session_id = str(fields["user_id"]), str(fields["session_id"])
+    submitted_at = str(fields["submitted_at"])
+    day = local_date(submitted_at, str(fields.get("timezone") or "UTC")).isoformat()
+    events = [
+        AnswerEvent(
+            source=exam_source(session_id, outcome.question_id),
+            user_id=user_id,
+            question_id=outcome.question_id,
+            category=outcome.category,
+            subcategory=outcome.subcategory,
+            is_correct=outcome.is_correct,
+            time_spent_sec=outcome.time_spent_sec,
+            answered_at=submitted_at,
+            local_date=day,
         )
+        for outcome in outcomes
+        if outcome.answered
+    ]
     ordered = exam_order(events)
-    shares = time_shares(int(image.get("time_spent_sec") or 0), [e.time_spent_sec for e in ordered])
+    shares = time_shares(int(fields.get("time_spent_sec") or 0), [e.time_spent_sec for e in ordered])
     return [replace(event, time_spent_sec=share) for event, share in zip(ordered, shares, strict=True)]
+
+
+def submitted_exam_events(fields: dict[str, Any]) -> list[AnswerEvent] | None:
+    """A submitted exam's events from its result and answer key; None for an erased account."""
+    outcomes = exams.submitted_outcomes(str(fields["session_id"]), _json(fields["parts"]))
+    return None if outcomes is None else exam_events(fields, outcomes)
 
 
 def _json(value: Any) -> Any:
@@ -325,7 +330,9 @@ def on_exam_session(change: StreamChange) -> list[FollowUp]:
     if new.get("status") != "submitted" or old.get("status") == "submitted":
         return []
     user_id, session_id = str(new["user_id"]), str(new["session_id"])
-    events = exam_events(new)  # before anything is written: a malformed record applies nothing
+    events = submitted_exam_events(new)  # before anything is written: a malformed paper applies nothing
+    if events is None:
+        return []
     _work_of(user_id).exams[session_id] = events
     last = exam_end(new, answered=len(events))
     return [*_apply_and_rebuild(user_id), FollowUp(f"last-exam:{session_id}", lambda: _save_last(user_id, last))]

@@ -20,7 +20,7 @@ from chalicelib.accounts import data as accounts
 from chalicelib.analytics import data, snapshot
 from chalicelib.analytics.data import AppliedRecord, CategoryAggregate, DailyStat, PracticeWatermark
 from chalicelib.analytics.effects import AnswerEvent, Effects, Totals, chunked, fold
-from chalicelib.analytics.pipeline import exam_end, exam_events, practice_end, practice_event
+from chalicelib.analytics.pipeline import exam_end, practice_end, practice_event, submitted_exam_events
 from chalicelib.core import clock
 from chalicelib.core.db import TableItem, is_condition_failure, typed
 from chalicelib.core.jobs import job
@@ -60,9 +60,11 @@ def _raw(user_id: str) -> Raw:
             lasts.append(practice_end(session.attribute_values))
     chunks: dict[str, int] = {}
     for exam in exams.all_sessions(user_id):
-        if exam.status != "submitted" or not exam.submitted_at or exam.results is None:
+        if exam.status != "submitted" or not exam.submitted_at:
             continue
-        exam_answers = exam_events(exam.attribute_values)
+        exam_answers = submitted_exam_events(exam.attribute_values)
+        if exam_answers is None:
+            continue
         events += exam_answers
         chunks[exam.session_id] = len(chunked(exam_answers, fixed_items=1))
         lasts.append(exam_end(exam.attribute_values, answered=len(exam_answers)))

@@ -84,6 +84,97 @@ def time_spent_sec(answer_times: Sequence[int], started: datetime, deadline_at: 
     return min(sum(max(0, t) for t in answer_times), int(wall))
 
 
+# --- the paper and the answer sheet ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    """One question of a drawn paper as scoring and analytics need it, in paper order."""
+
+    question_id: str
+    category: str
+    subcategory: str | None
+    question_type: str
+    option_ids: list[str]  # in the order this learner sees them
+    correct: list[int]  # positions (in that order) of the correct options
+
+    def as_json(self) -> list[object]:
+        return [self.question_id, self.category, self.subcategory, self.question_type, self.option_ids, self.correct]
+
+    @classmethod
+    def from_json(cls, raw: Sequence[object]) -> KeyEntry:
+        qid, category, subcategory, question_type, option_ids, correct = raw
+        return cls(
+            str(qid),
+            str(category),
+            str(subcategory) if subcategory else None,
+            str(question_type),
+            [str(o) for o in option_ids],  # type: ignore[attr-defined]
+            [int(p) for p in correct],  # type: ignore[attr-defined]
+        )
+
+    def correct_ids(self) -> list[str]:
+        return [self.option_ids[p] for p in self.correct]
+
+
+def encode_picks(option_ids: Sequence[str], selected: Sequence[str]) -> str:
+    """The chosen options as their positions, one digit each (a question has at most 10 options)."""
+    return "".join(str(option_ids.index(o)) for o in sorted(selected, key=option_ids.index))
+
+
+def decode_picks(option_ids: Sequence[str], picks: str) -> list[str]:
+    return [option_ids[int(p)] for p in picks]
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One question's scored outcome as the result item stores it."""
+
+    picks: str
+    is_correct: bool
+    time_spent_sec: int
+
+    def as_json(self) -> list[object]:
+        return [self.picks, int(self.is_correct), self.time_spent_sec]
+
+    @classmethod
+    def from_json(cls, raw: Sequence[object]) -> Mark:
+        picks, right, seconds = raw
+        return cls(str(picks), bool(right), int(seconds))  # type: ignore[call-overload]
+
+
+def marks_of(key: Sequence[KeyEntry], scored: ExamScore) -> list[Mark]:
+    return [
+        Mark(
+            encode_picks(entry.option_ids, scored.results[entry.question_id].selected),
+            scored.results[entry.question_id].is_correct,
+            scored.results[entry.question_id].time_spent_sec,
+        )
+        for entry in key
+    ]
+
+
+@dataclass(frozen=True)
+class QuestionOutcome:
+    """A submitted exam's question as analytics counts it."""
+
+    question_id: str
+    category: str
+    subcategory: str | None
+    answered: bool
+    is_correct: bool
+    time_spent_sec: int
+
+
+def outcomes(key: Sequence[KeyEntry], marks: Sequence[Mark]) -> list[QuestionOutcome]:
+    if len(key) != len(marks):
+        raise ValueError(f"a result of {len(marks)} marks for a paper of {len(key)} questions")
+    return [
+        QuestionOutcome(e.question_id, e.category, e.subcategory, bool(m.picks), m.is_correct, m.time_spent_sec)
+        for e, m in zip(key, marks, strict=True)
+    ]
+
+
 # --- the score -----------------------------------------------------------------------------------
 
 

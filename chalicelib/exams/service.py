@@ -6,25 +6,24 @@ from __future__ import annotations
 import contextlib
 import random
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 
 from chalicelib.accounts import data as accounts
 from chalicelib.accounts.data import UserItem
 from chalicelib.audit.data import Change, audited_transaction, event_for
 from chalicelib.core import clock
-from chalicelib.core.db import is_condition_failure, transaction, typed
+from chalicelib.core.db import is_condition_failure, transaction
 from chalicelib.core.errors import field_error
 from chalicelib.core.pagination import Page
 from chalicelib.core.security import Principal, is_staff, require_verified_email
 from chalicelib.core.timeutil import parse
 from chalicelib.exams import data, rules
-from chalicelib.exams.data import ExamAnswer, ExamSession, ExamState, ExamTemplate
+from chalicelib.exams.data import ExamPart, ExamSession, ExamSheet, ExamTemplate
 from chalicelib.exams.schemas import (
-    AnswerIn,
     AnswersIn,
     CategoryBreakdown,
     HistoryItem,
@@ -43,7 +42,7 @@ from chalicelib.limits import service as limits
 from chalicelib.questions import data as questions
 from chalicelib.questions.data import Question
 from chalicelib.questions.rules import selection_problem
-from chalicelib.questions.schemas import OptionPublic
+from chalicelib.questions.schemas import OptionPublic, QuestionPublic
 from chalicelib.questions.service import correct_option_ids, to_public
 from chalicelib.taxonomy import data as taxonomy_data
 from chalicelib.taxonomy import service as taxonomy
@@ -218,15 +217,16 @@ def start_session(principal: Principal, template_id: str) -> SessionOut:
     now = clock.now()
     deadline = rules.deadline(now, int(template.duration_minutes), int(user.extra_time_percent) if user else 0)
     session_id = clock.new_id()
+    view = [_public(q, orders[q.question_id]).model_dump(mode="json") for q in drawn]
+    parts = _paper_parts(session_id, drawn, orders, view)
     session = data.new_session(
         principal.user_id,
         session_id,
         template_id=template.template_id,
         template_name=template.name,
         pass_mark_percent=template.pass_mark_percent,
-        question_ids=[q.question_id for q in drawn],
-        option_orders=orders,
-        categories={q.question_id: [q.category, q.subcategory, q.question_type] for q in drawn},
+        question_count=len(drawn),
+        parts={kind: len(items) for kind, items in parts.items()},
         timezone=user.timezone if user else "UTC",
         started_at=clock.iso(now),
         deadline_at=clock.iso(deadline),
@@ -236,18 +236,45 @@ def start_session(principal: Principal, template_id: str) -> SessionOut:
     live = data.live_exam(
         principal.user_id,
         session_id,
-        session.question_ids,
+        [q.question_id for q in drawn],
         clock.iso(accepts_until),
         expires_at=int(accepts_until.timestamp()) + 86400,
     )
+    # The paper first, outside the transaction (its size would double its cost there): nothing
+    # reaches it until the session below exists; a crash in between leaves an unreachable paper.
+    with ExamPart.batch_write() as batch:
+        for item in (i for items in parts.values() for i in items):
+            batch.save(item)
     with transaction() as tx:
         tx.save(session, condition=ExamSession.PK.does_not_exist())
-        tx.save(data.new_state(session_id, session.deadline_at))
+        tx.save(data.new_sheet(session_id, session.deadline_at))
         tx.save(data.due_marker(principal.user_id, session_id, session.deadline_at))
         tx.save(live)
         tx.update(template, actions=[ExamTemplate.session_count.add(1)], add_version_condition=False)
         tx.save(event_for(Change(principal.user_id, "exam.started", "exam_session", session_id)))
-    return _session_out(session, {}, drawn)
+    return _session_out(session, view, None)
+
+
+def _paper_parts(
+    session_id: str, drawn: list[Question], orders: dict[str, list[str]], view: list[dict[str, Any]]
+) -> dict[str, list[ExamPart]]:
+    """What the exam keeps of its questions, fixed at start: an edit made meanwhile changes nothing."""
+    key = [
+        rules.KeyEntry(
+            q.question_id,
+            q.category,
+            q.subcategory,
+            q.question_type,
+            orders[q.question_id],
+            sorted(orders[q.question_id].index(o) for o in correct_option_ids(q)),
+        ).as_json()
+        for q in drawn
+    ]
+    return {
+        data.VIEW: data.part_items(session_id, data.VIEW, view),
+        data.KEY: data.part_items(session_id, data.KEY, key),
+        data.NOTES: data.part_items(session_id, data.NOTES, [q.explanation for q in drawn]),
+    }
 
 
 def _public(question: Question, order: list[str]) -> Any:
@@ -256,9 +283,20 @@ def _public(question: Question, order: list[str]) -> Any:
     return view.model_copy(update={"options": [OptionPublic(id=i, text=by_id[i].text) for i in order if i in by_id]})
 
 
-def _session_out(session: ExamSession, saved: dict[str, ExamAnswer], items: list[Question]) -> SessionOut:
-    by_id = {q.question_id: q for q in items}
+def _session_out(session: ExamSession, view: list[dict[str, Any]], sheet: ExamSheet | None) -> SessionOut:
     in_progress = session.status == "in_progress"
+    saved = data.saved_answers(sheet) if sheet is not None else {}
+    answers = []
+    for position, answer in sorted(saved.items()):
+        option_ids = [o["id"] for o in view[position]["options"]]
+        answers.append(
+            SavedAnswer(
+                question_id=view[position]["id"],
+                selected_option_ids=rules.decode_picks(option_ids, answer.picks),
+                time_spent_sec=answer.time_spent_sec,
+                flagged=answer.flagged,
+            )
+        )
     return SessionOut(
         id=session.session_id,
         template={"id": session.template_id, "name": session.template_name},
@@ -266,99 +304,87 @@ def _session_out(session: ExamSession, saved: dict[str, ExamAnswer], items: list
         started_at=session.started_at,
         deadline_at=session.deadline_at,
         remaining_sec=rules.remaining_sec(clock.now(), parse(session.deadline_at)) if in_progress else 0,
-        questions=[_public(by_id[qid], session.option_orders[qid]) for qid in session.question_ids if qid in by_id],
-        answers=[
-            SavedAnswer(
-                question_id=a.question_id,
-                selected_option_ids=list(a.selected_option_ids),
-                time_spent_sec=int(a.time_spent_sec or 0),
-                flagged=bool(a.flagged),
-            )
-            for a in saved.values()
-        ],
+        questions=[QuestionPublic.model_validate(q) for q in view],
+        answers=answers,
     )
 
 
 # --- during the exam -----------------------------------------------------------------------------
-
-Bank = dict[str, Question]
 
 
 def _overdue(session: ExamSession) -> bool:
     return session.status == "in_progress" and not rules.accepts_answers(clock.now(), parse(session.deadline_at))
 
 
-def _load(principal: Principal, session_id: str, *, consistent: bool = True) -> tuple[ExamSession, Bank | None]:
-    """The learner's own session, submitted first if its time ran out while nobody was looking.
-    Returns the questions too when that submission had to read them, so callers read them once."""
+def _load(principal: Principal, session_id: str, *, consistent: bool = True) -> ExamSession:
+    """The learner's own session, submitted first if its time ran out while nobody was looking."""
     session = data.get_session(principal.user_id, session_id, consistent=consistent)
     if session is None:
         raise rules.ExamNotFound("No such exam session.")
     if not _overdue(session):
-        return session, None
-    bank = questions.get_questions(list(session.question_ids))
+        return session
     with contextlib.suppress(rules.AlreadySubmitted):  # a concurrent request submitted it first
-        _submit(session, by="deadline", bank=bank)
-    return data.get_session(principal.user_id, session_id) or session, bank
+        _submit(session, by="deadline")
+    return data.get_session(principal.user_id, session_id) or session
+
+
+def _parts(session: ExamSession, kinds: list[str], *, results: bool = False) -> data.Parts:
+    found = data.read_parts(session.session_id, kinds, dict(session.parts), results=results)
+    if found is None:
+        raise rules.ExamNotFound("This exam's paper is no longer available.")
+    return found
+
+
+def _key(session: ExamSession) -> list[rules.KeyEntry]:
+    return [rules.KeyEntry.from_json(raw) for raw in _parts(session, [data.KEY]).part(data.KEY)]
 
 
 def get_session(principal: Principal, session_id: str) -> SessionOut:
-    session, bank = _load(principal, session_id)
-    saved = data.answers(session_id)
-    found = bank if bank is not None else questions.get_questions(list(session.question_ids))
-    return _session_out(session, saved, list(found.values()))
+    session = _load(principal, session_id)
+    sheet = data.get_sheet(session_id)
+    return _session_out(session, _parts(session, [data.VIEW]).part(data.VIEW), sheet)
 
 
 def save_answers(principal: Principal, session_id: str, request: AnswersIn) -> SaveResult:
     limits.consume(limits.limit("answers"), principal.user_id, "Too many answers in a short time; slow down.")
-    # The session's content never changes after start, so an eventually consistent read validates
-    # the answers; the status and deadline are checked atomically on the small state item.
-    session, _ = _load(principal, session_id, consistent=False)
+    # The paper never changes after start, so eventually consistent reads validate the answers;
+    # the status and deadline are checked atomically on the sheet by the write's condition.
+    session = _load(principal, session_id, consistent=False)
     if session.status != "in_progress":
         raise rules.AlreadySubmitted("This exam has been submitted; answers can no longer change.")
+    key = _key(session)
+    position_of = {entry.question_id: position for position, entry in enumerate(key)}
+    actions: list[Action] = []
     seen: set[str] = set()
     for index, answer in enumerate(request.answers):
-        _check_answer(session, answer.question_id, answer.selected_option_ids, f"answers.{index}", seen)
+        field = f"answers.{index}"
+        position = position_of.get(answer.question_id)
+        if position is None:
+            raise field_error(f"{field}.question_id", "This question is not part of the exam.", "not_in_session")
+        _check_answer(key[position], answer.selected_option_ids, field, seen)
+        picks = rules.encode_picks(key[position].option_ids, answer.selected_option_ids)
+        actions += data.answer_actions(position, picks, answer.time_spent_sec, answer.flagged)
     now = clock.now()
     cutoff = clock.iso(now - timedelta(seconds=rules.GRACE_SEC))
     try:
-        with transaction() as tx:
-            # Bumping the version makes a submit that read older answers retry instead of missing these.
-            tx.update(
-                data.state_ref(session_id),
-                actions=[ExamState.answers_version.add(1)],
-                condition=(ExamState.status == "in_progress") & (ExamState.deadline_at >= cutoff),
-            )
-            for answer in request.answers:
-                tx.update(data.answer_ref(session_id, answer.question_id), actions=_answer_actions(answer, now))
-    except TransactWriteError as exc:
+        # One write of the small sheet whatever the number of answers; bumping the version makes a
+        # submit that read older answers score again instead of missing these.
+        data.sheet_ref(session_id).update(
+            actions=[ExamSheet.version.add(1), *actions],
+            condition=(ExamSheet.status == "in_progress") & (ExamSheet.deadline_at >= cutoff),
+        )
+    except UpdateError as exc:
         if is_condition_failure(exc):
             raise rules.TimeUp("Time is up or the exam was submitted; answers can no longer change.") from exc
         raise
     return SaveResult(saved=len(request.answers), remaining_sec=rules.remaining_sec(now, parse(session.deadline_at)))
 
 
-def _answer_actions(answer: AnswerIn, now: datetime) -> list[Action]:
-    actions = [
-        typed(ExamAnswer),
-        ExamAnswer.question_id.set(answer.question_id),
-        ExamAnswer.saved_at.set(clock.iso(now)),
-        ExamAnswer.selected_option_ids.set(answer.selected_option_ids),
-    ]
-    if answer.time_spent_sec is not None:
-        actions.append(ExamAnswer.time_spent_sec.set(answer.time_spent_sec))
-    if answer.flagged is not None:
-        actions.append(ExamAnswer.flagged.set(answer.flagged))
-    return actions
-
-
-def _check_answer(session: ExamSession, question_id: str, selected: list[str], field: str, seen: set[str]) -> None:
-    if question_id not in session.option_orders:
-        raise field_error(f"{field}.question_id", "This question is not part of the exam.", "not_in_session")
-    if question_id in seen:
+def _check_answer(entry: rules.KeyEntry, selected: list[str], field: str, seen: set[str]) -> None:
+    if entry.question_id in seen:
         raise field_error(f"{field}.question_id", "Each question may appear once per save.", "duplicate")
-    seen.add(question_id)
-    problem = selection_problem(session.option_orders[question_id], session.categories[question_id][2], selected)
+    seen.add(entry.question_id)
+    problem = selection_problem(entry.option_ids, entry.question_type, selected)
     if problem is not None:
         raise field_error(f"{field}.selected_option_ids", problem.message, problem.kind)
 
@@ -367,43 +393,44 @@ def _check_answer(session: ExamSession, question_id: str, selected: list[str], f
 
 
 def submit(principal: Principal, session_id: str) -> Result:
-    session, bank = _load(principal, session_id)
+    session = _load(principal, session_id)
     if session.status != "in_progress":
         raise rules.AlreadySubmitted("This exam was already submitted.")
-    return _submit(session, by="learner", bank=bank)
+    return _submit(session, by="learner")
 
 
-def _score(session: ExamSession, bank: Bank) -> rules.ExamScore:
-    saved = data.answers(session.session_id)
+def _score(key: list[rules.KeyEntry], sheet: ExamSheet) -> rules.ExamScore:
+    saved = data.saved_answers(sheet)
     return rules.score_exam(
-        session.question_ids,
-        selected={qid: list(a.selected_option_ids) for qid, a in saved.items()},
-        answer_key={qid: correct_option_ids(q) for qid, q in bank.items()},
-        times={qid: int(a.time_spent_sec or 0) for qid, a in saved.items()},
+        [entry.question_id for entry in key],
+        selected={
+            e.question_id: rules.decode_picks(e.option_ids, saved[p].picks) for p, e in enumerate(key) if p in saved
+        },
+        answer_key={entry.question_id: entry.correct_ids() for entry in key},
+        times={e.question_id: saved[p].time_spent_sec for p, e in enumerate(key) if p in saved},
     )
 
 
-def _submit(session: ExamSession, *, by: str, bank: Bank | None = None) -> Result:
+def _submit(session: ExamSession, *, by: str) -> Result:
     """Lock the session exactly once; retried if answers were saved while it was being scored."""
-    bank = bank if bank is not None else questions.get_questions(list(session.question_ids))
+    key = _key(session)
     started, deadline_at = parse(session.started_at), parse(session.deadline_at)
     for _ in range(SUBMIT_TRIES):
-        state = data.get_state(session.session_id)
-        if state is None or state.status != "in_progress":
+        sheet = data.get_sheet(session.session_id)
+        if sheet is None or sheet.status != "in_progress":
             raise rules.AlreadySubmitted("This exam was already submitted.")
-        scored = _score(session, bank)
+        scored = _score(key, sheet)
         now = clock.now()
         spent = rules.time_spent_sec([r.time_spent_sec for r in scored.results.values()], started, deadline_at, now)
         passed = scored.passed(float(session.pass_mark_percent))
         submitted_at = clock.iso(now)
         try:
             with transaction() as tx:
-                # The lock: only one submission finds the state in progress at the version it scored.
+                # The lock: only one submission finds the sheet in progress at the version it scored.
                 tx.update(
-                    state,
-                    actions=[ExamState.status.set("submitted")],
-                    condition=(ExamState.status == "in_progress")
-                    & (ExamState.answers_version == int(state.answers_version)),
+                    sheet,
+                    actions=[ExamSheet.status.set("submitted")],
+                    condition=(ExamSheet.status == "in_progress") & (ExamSheet.version == int(sheet.version)),
                 )
                 tx.update(
                     session,
@@ -416,9 +443,9 @@ def _submit(session: ExamSession, *, by: str, bank: Bank | None = None) -> Resul
                         ExamSession.correct.set(scored.correct),
                         ExamSession.answered.set(scored.answered),
                         ExamSession.passed.set(passed),
-                        ExamSession.results.set({qid: r.as_dict() for qid, r in scored.results.items()}),
                     ],
                 )
+                tx.save(data.result_item(session.session_id, [m.as_json() for m in rules.marks_of(key, scored)]))
                 tx.delete(data.due_marker(session.user_id, session.session_id, session.deadline_at))
                 tx.delete(data.live_exam_ref(session.user_id, session.session_id))  # practice may show these again
                 actor = session.user_id if by == "learner" else "system"
@@ -446,7 +473,7 @@ def result_of(session: ExamSession) -> Result:
         score_percent=float(session.score_percent or 0),
         correct=int(session.correct or 0),
         answered=int(session.answered or 0),
-        total=len(session.question_ids),
+        total=int(session.question_count),
         passed=bool(session.passed),
         time_spent_sec=int(session.time_spent_sec or 0),
         submitted_at=session.submitted_at or "",
@@ -475,28 +502,30 @@ def history(principal: Principal, limit: int, cursor: str | None) -> Page[Histor
 
 
 def review(principal: Principal, session_id: str) -> Review:
-    session, bank = _load(principal, session_id)
-    if session.status != "submitted" or not session.results:
+    session = _load(principal, session_id)
+    if session.status != "submitted":
         raise rules.ReviewNotOpen("The review opens after the exam is submitted.")
-    found = bank if bank is not None else questions.get_questions(list(session.question_ids))
-    names = taxonomy.category_names()
-    results = session.results
-    category_of = {qid: session.categories[qid][0] for qid in session.question_ids}
+    parts = _parts(session, [data.KEY, data.NOTES], results=True)
+    key = [rules.KeyEntry.from_json(raw) for raw in parts.part(data.KEY)]
+    notes = parts.part(data.NOTES)
+    marks = [rules.Mark.from_json(raw) for raw in parts.result or []]
     attempts = [
         ReviewAttempt(
-            question_id=qid,
-            category=category_of[qid],
-            selected_option_ids=results[qid]["selected"],
-            correct_option_ids=results[qid]["correct"],
-            is_correct=results[qid]["is_correct"],
-            time_spent_sec=int(results[qid].get("time_spent_sec", 0)),
-            explanation=found[qid].explanation if qid in found else "",
+            question_id=entry.question_id,
+            category=entry.category,
+            selected_option_ids=rules.decode_picks(entry.option_ids, mark.picks),
+            correct_option_ids=entry.correct_ids(),
+            is_correct=mark.is_correct,
+            time_spent_sec=mark.time_spent_sec,
+            explanation=note,
         )
-        for qid in session.question_ids
+        for entry, mark, note in zip(key, marks, notes, strict=True)
     ]
+    qids = [entry.question_id for entry in key]
     breakdown = rules.category_breakdown(
-        session.question_ids, category_of, {qid: bool(results[qid]["is_correct"]) for qid in session.question_ids}
+        qids, {e.question_id: e.category for e in key}, {a.question_id: a.is_correct for a in attempts}
     )
+    names = taxonomy.category_names()
     return Review(
         id=session.session_id,
         template={"name": session.template_name},
@@ -513,6 +542,17 @@ def review(principal: Principal, session_id: str) -> Review:
             for c in breakdown
         ],
     )
+
+
+def submitted_outcomes(session_id: str, parts: dict[str, int]) -> list[rules.QuestionOutcome] | None:
+    """What a submitted exam's questions count for (for analytics): parsed whole, so a malformed
+    paper raises before anything uses it. None when the paper is gone (an erased account)."""
+    found = data.read_parts(session_id, [data.KEY], parts)
+    result = data.get_result(session_id)
+    if found is None or result is None:
+        return None
+    key = [rules.KeyEntry.from_json(raw) for raw in found.part(data.KEY)]
+    return rules.outcomes(key, [rules.Mark.from_json(raw) for raw in result.marks])
 
 
 def expire_due_sessions(hours_back: int = 24) -> int:

@@ -19,6 +19,8 @@ def exportable(attributes: dict[str, Any]) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
+    if hasattr(value, "as_dict"):  # a map attribute
+        value = value.as_dict()
     if isinstance(value, set | frozenset):
         return sorted(value)
     if isinstance(value, list):

@@ -59,7 +59,7 @@ def _document(user_id: str, own: list[TableItem]) -> dict[str, Any]:
 def _estimated_items(own: list[TableItem]) -> int:
     """The export's size from the user's partition alone: each session knows its answer count."""
     answers = sum(int(i.answered or 0) for i in own if isinstance(i, PracticeSession))
-    answers += sum(len(i.question_ids) + 1 for i in own if isinstance(i, ExamSession))
+    answers += sum(sum(dict(i.parts).values()) + 2 for i in own if isinstance(i, ExamSession))  # + sheet, result
     return len(own) + answers
 
 

@@ -14,6 +14,7 @@ from chalicelib.core.jobs import run_job
 from chalicelib.core.security import Role
 from tests.support.accounts import register, staff
 from tests.support.practice import answers_by_id, right, small_bank, wrong
+from tests.support.replicas import lag_every_replica
 
 SPEC_FIELDS = {"id", "name", "paper", "duration_minutes", "total_questions", "description", "pass_mark_percent"}
 
@@ -238,6 +239,69 @@ class TestTakingAnExam:
         assert save(client, intruder, sid, [{"question_id": session["questions"][0]["id"]}]).status == 404
         assert client.post(f"/exams/sessions/{sid}/submit", token=intruder).status == 404
         assert client.get(f"/exams/sessions/{sid}/review", token=intruder).status == 404
+
+
+class TestThePaperIsFixedAtStart:
+    def test_an_edit_made_during_the_exam_changes_nothing_in_it(self, client, bank, examiner):
+        """The learner sits, is scored on and reviews the questions as they were drawn."""
+        template = blueprint_template(client, examiner)
+        token, bank_ids = register(client)["access"], answers_by_id(bank)
+        session = start(client, token, template["id"])
+        edited = session["questions"][0]
+        before = bank_ids[edited["id"]]
+        flipped = [
+            {"id": o["id"], "text": o["text"], "is_correct": not o["is_correct"] and o["id"] == wrong(before)[0]}
+            for o in before["options"]
+        ]
+        editor = staff(client, Role.EDITOR)
+        patch = {"stem": "A rewritten stem?", "explanation": "A new explanation.", "options": flipped}
+        assert client.patch(f"/questions/{edited['id']}", patch, token=editor["access"]).status == 200
+        resumed = client.get(f"/exams/sessions/{session['id']}", token=token).json
+        assert resumed["questions"][0] == edited  # the stem and options the learner started with
+        answer = [{"question_id": edited["id"], "selected_option_ids": right(before)}]
+        assert save(client, token, session["id"], answer).status == 200
+        result = client.post(f"/exams/sessions/{session['id']}/submit", token=token).json
+        assert result["correct"] == 1  # scored by the key drawn at start, not the edited one
+        review = client.get(f"/exams/sessions/{session['id']}/review", token=token).json
+        attempt = next(a for a in review["attempts"] if a["question_id"] == edited["id"])
+        assert attempt["correct_option_ids"] == right(before) and attempt["explanation"] == before["explanation"]
+
+    def test_a_save_keeps_what_it_leaves_out_and_unflags_on_request(self, client, bank, examiner):
+        template = blueprint_template(client, examiner)
+        token, bank_ids = register(client)["access"], answers_by_id(bank)
+        session = start(client, token, template["id"])
+        qid = session["questions"][2]["id"]
+        first = {"question_id": qid, "selected_option_ids": wrong(bank_ids[qid]), "time_spent_sec": 40, "flagged": True}
+        assert save(client, token, session["id"], [first]).status == 200
+        assert save(client, token, session["id"], [{"question_id": qid, "selected_option_ids": []}]).status == 200
+        saved = client.get(f"/exams/sessions/{session['id']}", token=token).json["answers"]
+        assert saved == [{"question_id": qid, "selected_option_ids": [], "time_spent_sec": 40, "flagged": True}]
+        unflag = {"question_id": qid, "selected_option_ids": right(bank_ids[qid]), "flagged": False}
+        assert save(client, token, session["id"], [unflag]).status == 200
+        saved = client.get(f"/exams/sessions/{session['id']}", token=token).json["answers"]
+        assert saved == [
+            {"question_id": qid, "selected_option_ids": right(bank_ids[qid]), "time_spent_sec": 40, "flagged": False}
+        ]
+
+    def test_every_step_works_while_replicas_lag_behind_the_start(self, client, bank, examiner, monkeypatch):
+        """The paper is read eventually consistently; a replica that has not seen it yet falls back
+        to a consistent read instead of answering 404 or an empty exam."""
+        template = blueprint_template(client, examiner)
+        token, bank_ids = register(client)["access"], answers_by_id(bank)
+        session = start(client, token, template["id"])
+        lag_every_replica(monkeypatch)  # from here on, no replica has seen the start
+        resumed = client.get(f"/exams/sessions/{session['id']}", token=token)
+        assert resumed.status == 200 and resumed.json["questions"] == session["questions"]
+        qid = session["questions"][0]["id"]
+        assert (
+            save(
+                client, token, session["id"], [{"question_id": qid, "selected_option_ids": right(bank_ids[qid])}]
+            ).status
+            == 200
+        )
+        assert client.post(f"/exams/sessions/{session['id']}/submit", token=token).json["correct"] == 1
+        review = client.get(f"/exams/sessions/{session['id']}/review", token=token)
+        assert review.status == 200 and len(review.json["attempts"]) == 5
 
 
 class TestTheClock:

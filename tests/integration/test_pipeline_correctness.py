@@ -8,17 +8,16 @@ import itertools
 from typing import Any
 
 import pytest
-from botocore.client import BaseClient
 
 from app import app
 from chalicelib.analytics import data as analytics
 from chalicelib.analytics.data import AppliedRecord
 from chalicelib.core.db import TableItem, user_pk
-from chalicelib.exams import data as exams_data
 from chalicelib.practice import data as practice
 from chalicelib.practice.data import QuestionState
 from local_stack.streams import FakeLambdaContext
-from tests.support.pipeline import account, answer, complete, open_session
+from tests.support.pipeline import account, answer, complete, open_session, submitted_exam_record
+from tests.support.replicas import lag_every_replica
 
 _ids = itertools.count()
 SAME_INSTANT = "2026-11-20T10:00:00.250Z"
@@ -79,20 +78,7 @@ def test_the_rebuild_sees_the_answers_it_follows_even_when_replicas_lag(stream, 
     user = learner()
     session_with(user, "lag", [("q1", True, "2026-11-20T10:00:00.000Z"), ("q2", False, "2026-11-20T10:01:00.000Z")])
     records = stream.read()
-    original = BaseClient._make_api_call
-
-    def lagging(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        response = original(client, operation, params)
-        if operation == "Query" and not params.get("ConsistentRead"):
-            return {**response, "Items": [], "Count": 0}
-        if operation == "GetItem" and not params.get("ConsistentRead"):
-            return {k: v for k, v in response.items() if k != "Item"}
-        if operation == "BatchGetItem":
-            lag = [t for t, request in params["RequestItems"].items() if not request.get("ConsistentRead")]
-            return {**response, "Responses": {t: ([] if t in lag else v) for t, v in response["Responses"].items()}}
-        return response
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", lagging)
+    lag_every_replica(monkeypatch)
     assert handler(records)["batchItemFailures"] == []
     monkeypatch.undo()
     body = analytics.snapshot(user).body  # type: ignore[union-attr]
@@ -130,31 +116,12 @@ def test_lost_session_records_are_read_back_from_the_answer_items(stream):
 
 def test_an_exams_time_reaches_the_day_without_losing_seconds(stream):
     user = learner()
-    results = {f"q{n}": {"selected": ["a"], "is_correct": n % 2 == 0, "time_spent_sec": 7} for n in range(3)}
-    results["q3"] = {"selected": [], "is_correct": False, "time_spent_sec": 0}  # left blank
-    exam = {
-        "PK": {"S": user_pk(user)},
-        "SK": {"S": exams_data.session_key(user, "e1")[1]},
-        "type": {"S": "ExamSession"},
-        "user_id": {"S": user},
-        "session_id": {"S": "e1"},
-        "status": {"S": "submitted"},
-        "submitted_at": {"S": "2026-11-20T11:00:00.000Z"},
-        "template_name": {"S": "Mock"},
-        "time_spent_sec": {"N": "100"},  # 21 s on answers, 79 s reading and on the blank one
-        "results": {"S": __import__("json").dumps(results)},
-        "categories": {"S": __import__("json").dumps({f"q{n}": ["anatomy", None] for n in range(4)})},
-    }
-    record = {
-        "eventID": "exam",
-        "eventName": "MODIFY",
-        "eventSource": "aws:dynamodb",
-        "dynamodb": {
-            "SequenceNumber": "1",
-            "NewImage": exam,
-            "OldImage": {**exam, "status": {"S": "in_progress"}},
-        },
-    }
+    answered = [(f"q{n}", "anatomy", "0", n % 2 == 0, 7) for n in range(3)]
+    blank = ("q3", "anatomy", "", False, 0)  # left blank
+    # 21 s on answers, 79 s reading and on the blank one
+    record = submitted_exam_record(
+        user, "e1", [*answered, blank], time_spent_sec=100, submitted_at="2026-11-20T11:00:00.000Z"
+    )
     assert handler([record])["batchItemFailures"] == []
     day = analytics.all_daily_stats(user)["2026-11-20"]
     assert (int(day.answered), int(day.correct), int(day.attempt_time_sec)) == (3, 2, 100)

@@ -21,11 +21,12 @@ from chalicelib.analytics.effects import practice_source
 from chalicelib.core.config import get_settings
 from chalicelib.core.db import TableItem, user_pk
 from chalicelib.core.table_schema import create_table
+from chalicelib.exams import data as exams_data
 from chalicelib.practice import data as practice_data
 from chalicelib.practice.data import QuestionState
 from chalicelib.taxonomy.data import TAXONOMY_PK, Category, category_sk
 from local_stack.streams import FakeLambdaContext, StreamPoller
-from tests.support.pipeline import account, answer, complete, open_session
+from tests.support.pipeline import account, answer, complete, open_session, submitted_exam_record
 
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 _users = itertools.count()
@@ -143,7 +144,7 @@ def test_once_then_twice_in_shuffled_order(stream):
     assert actual(users) == once
 
 
-POISONS = {
+POISONS: dict[str, dict[str, Any] | None] = {
     "practice answer without a sequence": {
         "type": {"S": "PracticeSession"},
         "user_id": {"S": "x"},
@@ -151,20 +152,9 @@ POISONS = {
         "answered": {"N": "3"},
         "last_answer": {"S": '{"question_id": "q1"}'},
     },
-    # The first results are well formed, the last names a question without a category: before,
+    # The exam's first results are well formed, the last is unreadable (see _poisoned_exam): before,
     # the first answers were counted and the record then failed on every redelivery.
-    "exam with one unreadable result": {
-        "type": {"S": "ExamSession"},
-        "user_id": {"S": "poisoned-exam-user"},
-        "session_id": {"S": "e1"},
-        "status": {"S": "submitted"},
-        "submitted_at": {"S": "2026-11-12T10:00:00.000Z"},
-        "template_name": {"S": "Mock"},
-        "results": {
-            "S": '{"q1": {"selected": ["a"], "is_correct": true}, "q2": {"selected": ["b"], "is_correct": false}}'
-        },
-        "categories": {"S": '{"q1": ["anatomy", null]}'},
-    },
+    "exam with one unreadable result": None,
 }
 
 
@@ -172,16 +162,34 @@ POISONS = {
 def test_a_malformed_record_is_reported_applies_nothing_and_does_not_block_the_batch(stream, poison):
     users = write_sources(random.Random(2))
     records = stream.read()
+    image = POISONS[poison] or _poisoned_exam()
     poisoned = {
         **records[0],
         "eventID": "poison",
         "eventName": "MODIFY",
-        "dynamodb": {**records[0]["dynamodb"], "SequenceNumber": "999999999", "NewImage": POISONS[poison]},
+        "dynamodb": {**records[0]["dynamodb"], "SequenceNumber": "999999999", "NewImage": image},
     }
     response = handler([poisoned, *records])
     assert response["batchItemFailures"] == [{"itemIdentifier": "999999999"}]
     assert actual(users) == expected(users)
     assert list(TableItem.query(user_pk("poisoned-exam-user"))) == []  # nothing of it was applied
+
+
+def _poisoned_exam() -> dict[str, Any]:
+    """A submitted exam whose last mark cannot be read (seconds that are not a number)."""
+    good = [(f"q{n}", "anatomy", "0", True, 5) for n in range(3)]
+    record = submitted_exam_record(
+        "poisoned-exam-user",
+        "e1",
+        [*good, ("q3", "anatomy", "0", True, 5)],
+        time_spent_sec=20,
+        submitted_at="2026-11-12T10:00:00.000Z",
+    )
+    result = exams_data.get_result("e1")
+    assert result is not None
+    exams_data.result_item("e1", [*result.marks[:3], ["0", 1, "soon"]]).save()
+    image: dict[str, Any] = record["dynamodb"]["NewImage"]
+    return image
 
 
 def test_a_record_without_a_dynamodb_section_is_skipped_and_the_rest_applied(stream):

@@ -3,8 +3,14 @@ practice domain's own write (so every answer carries its sequence number, as in 
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from chalicelib.accounts import data as accounts_data
 from chalicelib.accounts.data import UserItem
+from chalicelib.core.db import TableItem
+from chalicelib.exams import data as exams_data
+from chalicelib.exams import rules as exam_rules
 from chalicelib.practice import data as practice
 from chalicelib.practice.data import PracticeSession
 
@@ -75,3 +81,40 @@ def complete(user_id: str, session_id: str, at: str) -> None:
     session = practice.get_session(user_id, session_id)
     assert session is not None
     session.update(actions=[PracticeSession.status.set("completed"), PracticeSession.completed_at.set(at)])
+
+
+ExamQuestion = tuple[str, str, str, bool, int]  # question id, category, picks, right, seconds
+
+
+def submitted_exam_record(
+    user_id: str, session_id: str, questions: list[ExamQuestion], *, time_spent_sec: int, submitted_at: str
+) -> dict[str, Any]:
+    """A submitted exam as the pipeline meets it: its answer key and result written through the
+    exams domain, and the stream record of its session's flip to submitted."""
+    key = [
+        exam_rules.KeyEntry(qid, category, None, "single", ["a", "b"], [0]).as_json() for qid, category, *_ in questions
+    ]
+    parts = exams_data.part_items(session_id, exams_data.KEY, key)
+    marks = [exam_rules.Mark(picks, right, seconds).as_json() for _, _, picks, right, seconds in questions]
+    with TableItem.batch_write() as batch:
+        for item in [*parts, exams_data.result_item(session_id, marks)]:
+            batch.save(item)
+    pk, sk = exams_data.session_key(user_id, session_id)
+    image = {
+        "PK": {"S": pk},
+        "SK": {"S": sk},
+        "type": {"S": "ExamSession"},
+        "user_id": {"S": user_id},
+        "session_id": {"S": session_id},
+        "status": {"S": "submitted"},
+        "submitted_at": {"S": submitted_at},
+        "template_name": {"S": "Mock"},
+        "time_spent_sec": {"N": str(time_spent_sec)},
+        "parts": {"S": json.dumps({exams_data.KEY: len(parts)})},
+    }
+    return {
+        "eventID": f"exam-{session_id}",
+        "eventName": "MODIFY",
+        "eventSource": "aws:dynamodb",
+        "dynamodb": {"SequenceNumber": "1", "NewImage": image, "OldImage": {**image, "status": {"S": "in_progress"}}},
+    }
