@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 PYTEST_WORKERS ?= 2
 
-.PHONY: dev test lint typecheck unit bench seed job jobs outbox create-admin deploy verify-deploy replay reconcile clean
+.PHONY: dev test lint typecheck unit bench routes seed job jobs outbox create-admin deploy verify-deploy replay reconcile clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+routes: $(STAMP) ## regenerate chalicelib/route_index.py after adding or changing a route
+	$(BIN)/python -m infra.route_index
 
 bench: $(STAMP) ## DynamoDB operations and capacity units per endpoint, at several history sizes
 	$(BIN)/python -m benchmarks.run

@@ -5,48 +5,50 @@ from __future__ import annotations
 
 import importlib
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Chalice, Cron, DynamoDBEvent, Rate
 
-from chalicelib.accounts import routes as accounts
-from chalicelib.accounts.service import current_principal
-from chalicelib.analytics import routes as analytics
-from chalicelib.audit import routes as audit
-from chalicelib.core.db import warm_up
-from chalicelib.core.http import API_PREFIX, http_middleware, install_method_fallbacks, install_session_check
-from chalicelib.core.tasks import handle_worker_event
-from chalicelib.exams import routes as exams
-from chalicelib.pages import routes as pages
-from chalicelib.practice import routes as practice
-from chalicelib.privacy import routes as privacy
-from chalicelib.questions import routes as questions
-from chalicelib.resources import routes as resources
-from chalicelib.system import routes as system
-from chalicelib.taxonomy import routes as taxonomy
+from chalicelib.core.routing import (
+    API_PREFIX,
+    before_first_request,
+    http_middleware,
+    install_method_fallbacks,
+    register_routes,
+)
+from chalicelib.route_index import ROUTES
+
+if TYPE_CHECKING:
+    from chalicelib.core.security import Principal
 
 app = Chalice(app_name="openmrcs")
 app.register_middleware(http_middleware, "http")
 
-BLUEPRINTS = (
-    system.bp,
-    accounts.bp,
-    taxonomy.bp,
-    questions.bp,
-    resources.bp,
-    pages.bp,
-    audit.bp,
-    practice.bp,
-    exams.bp,
-    analytics.bp,
-    privacy.bp,
-)
-for blueprint in BLUEPRINTS:
-    app.register_blueprint(blueprint, url_prefix=API_PREFIX)
+# Every route is declared by its domain (`endpoint` in chalicelib/<domain>/routes.py) and registered
+# here from the generated index, so a cold start imports no domain: a route's domain is imported by
+# its first request (chalicelib/core/routing.py).
+register_routes(app, API_PREFIX, ROUTES)
 install_method_fallbacks(app)
-install_session_check(current_principal)  # every token's session and role are checked against the table
+
+
+def _current_principal(claimed: Principal) -> Principal:
+    from chalicelib.accounts.service import current_principal  # on the first request with a token
+
+    return current_principal(claimed)
+
+
+@before_first_request
+def _wire_the_edge() -> None:
+    """Every token's session and role are checked against the table by the accounts domain."""
+    from chalicelib.core.http import install_session_check
+
+    install_session_check(_current_principal)
+
+
 if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):  # on Lambda only: tests and tooling import without AWS
-    warm_up()
+    from chalicelib.core.db import warm_up
+
+    warm_up()  # the DynamoDB client and its connection, created at init (not in the first request)
 
 # Set per stage in .chalice/config.json from the infra stack's TableStreamArn output.
 TABLE_STREAM_ARN = os.environ.get(
@@ -78,9 +80,20 @@ def table_stream(event: DynamoDBEvent) -> dict[str, Any]:
     return process_stream_event(event.to_dict(), event.context)
 
 
+TASK_MODULES = ("chalicelib.questions.imports", "chalicelib.privacy.service")
+
+
+def load_tasks() -> None:
+    for module in TASK_MODULES:
+        importlib.import_module(module)
+
+
 @app.lambda_function(name="task_worker")
 def task_worker(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Runs work queued outside a request (question imports), invoked asynchronously."""
+    """Runs work queued outside a request (question imports, data exports), invoked asynchronously."""
+    from chalicelib.core.tasks import handle_worker_event
+
+    load_tasks()
     return handle_worker_event(event)
 
 

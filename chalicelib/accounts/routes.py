@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from chalice.app import Blueprint
-
 from chalicelib.accounts import service
 from chalicelib.accounts.schemas import (
     Accepted,
@@ -29,7 +27,6 @@ from chalicelib.accounts.schemas import (
 from chalicelib.core.http import Call, endpoint
 from chalicelib.core.security import Role
 
-bp = Blueprint(__name__)
 AUTH = ("auth",)
 ME = ("me",)
 
@@ -39,7 +36,6 @@ def _device(call: Call) -> str:
 
 
 @endpoint(
-    bp,
     "/auth/register",
     "POST",
     summary="Create an account",
@@ -57,7 +53,6 @@ def register(call: Call) -> RegisterResponse:
 
 
 @endpoint(
-    bp,
     "/auth/login",
     "POST",
     summary="Log in with email and password (accounts with two-factor sign-in get a challenge instead of tokens)",
@@ -73,7 +68,6 @@ def login(call: Call) -> TokenPair | TwoFactorChallenge:
 
 
 @endpoint(
-    bp,
     "/auth/refresh",
     "POST",
     summary="Rotate a refresh token",
@@ -89,14 +83,13 @@ def refresh(call: Call) -> TokenPair:
 
 
 @endpoint(
-    bp, "/auth/logout", "POST", summary="End this device's session", tags=AUTH, status=204, no_store=True, errors=(401,)
+    "/auth/logout", "POST", summary="End this device's session", tags=AUTH, status=204, no_store=True, errors=(401,)
 )
 def logout(call: Call) -> None:
     service.logout(call.user)
 
 
 @endpoint(
-    bp,
     "/auth/verify-email",
     "POST",
     summary="Confirm the email address",
@@ -112,7 +105,6 @@ def verify_email(call: Call) -> UserOut:
 
 
 @endpoint(
-    bp,
     "/auth/verify-email/resend",
     "POST",
     summary="Send a new verification email",
@@ -128,7 +120,6 @@ def resend_verification(call: Call) -> Accepted:
 
 
 @endpoint(
-    bp,
     "/auth/forgot-password",
     "POST",
     summary="Email a password reset link",
@@ -146,7 +137,6 @@ def forgot_password(call: Call) -> Accepted:
 
 
 @endpoint(
-    bp,
     "/auth/reset-password",
     "POST",
     summary="Set a new password with a reset token",
@@ -162,14 +152,13 @@ def reset_password(call: Call) -> None:
 
 
 @endpoint(
-    bp, "/me", "GET", summary="The signed-in user and profile", tags=ME, response=UserOut, no_store=True, errors=(401,)
+    "/me", "GET", summary="The signed-in user and profile", tags=ME, response=UserOut, no_store=True, errors=(401,)
 )
 def get_me(call: Call) -> UserOut:
     return service.get_me(call.user)
 
 
 @endpoint(
-    bp,
     "/me",
     "PATCH",
     summary="Update the profile",
@@ -184,7 +173,6 @@ def update_me(call: Call) -> UserOut:
 
 
 @endpoint(
-    bp,
     "/me/sessions",
     "GET",
     summary="Active sessions (devices)",
@@ -198,7 +186,6 @@ def list_sessions(call: Call) -> list[SessionOut]:
 
 
 @endpoint(
-    bp,
     "/me/sessions/{session_id}",
     "DELETE",
     summary="Revoke one session",
@@ -212,7 +199,6 @@ def revoke_session(call: Call) -> None:
 
 
 @endpoint(
-    bp,
     "/admin/users/{user_id}",
     "PATCH",
     summary="Change a user's role (audited)",
@@ -228,7 +214,6 @@ def change_role(call: Call) -> UserOut:
 
 
 @endpoint(
-    bp,
     "/auth/2fa",
     "POST",
     summary="Complete a two-factor sign-in: the login's challenge and a code (or a recovery code)",
@@ -244,7 +229,6 @@ def complete_two_factor(call: Call) -> TokenPair:
 
 
 @endpoint(
-    bp,
     "/me/2fa/setup",
     "POST",
     summary="Start two-factor sign-in: a secret and an otpauth:// URI for an authenticator app",
@@ -258,7 +242,6 @@ def setup_two_factor(call: Call) -> TwoFactorSetup:
 
 
 @endpoint(
-    bp,
     "/me/2fa/confirm",
     "POST",
     summary="Turn two-factor sign-in on with a first code; returns one-time recovery codes",
@@ -273,7 +256,6 @@ def confirm_two_factor(call: Call) -> RecoveryCodes:
 
 
 @endpoint(
-    bp,
     "/me/2fa",
     "DELETE",
     summary="Turn two-factor sign-in off (needs a current code, a recovery code or the password)",

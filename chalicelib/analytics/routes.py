@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from chalice.app import Blueprint
-
 from chalicelib.analytics import service
 from chalicelib.analytics.schemas import (
     CategoryStats,
@@ -21,13 +19,11 @@ from chalicelib.analytics.schemas import (
 from chalicelib.core.http import Call, endpoint
 from chalicelib.taxonomy.schemas import CategoryDetail, CategoryOut
 
-bp = Blueprint(__name__)
 TAGS = ("analytics",)
 
 
 # The taxonomy with the learner's progress: served here because the progress is this domain's.
 @endpoint(
-    bp,
     "/categories",
     "GET",
     summary="Categories with my progress",
@@ -40,7 +36,6 @@ def list_categories(call: Call) -> list[CategoryOut]:
 
 
 @endpoint(
-    bp,
     "/categories/{slug}",
     "GET",
     summary="A category with its subcategories and my progress",
@@ -54,7 +49,6 @@ def category_detail(call: Call) -> CategoryDetail:
 
 
 @endpoint(
-    bp,
     "/dashboard",
     "GET",
     summary="Everything the dashboard shows, in one read",
@@ -66,13 +60,12 @@ def dashboard(call: Call) -> Dashboard:
     return service.dashboard(call.user)
 
 
-@endpoint(bp, "/analytics/overview", "GET", summary="Totals and progress", tags=TAGS, response=Overview, errors=(401,))
+@endpoint("/analytics/overview", "GET", summary="Totals and progress", tags=TAGS, response=Overview, errors=(401,))
 def overview(call: Call) -> Overview:
     return service.overview(call.user)
 
 
 @endpoint(
-    bp,
     "/analytics/study-time",
     "GET",
     summary="Daily study minutes for the last week or month",
@@ -86,7 +79,6 @@ def study_time(call: Call) -> StudyTimeSeries:
 
 
 @endpoint(
-    bp,
     "/analytics/categories",
     "GET",
     summary="My results per category and subcategory",
@@ -99,7 +91,6 @@ def categories(call: Call) -> list[CategoryStats]:
 
 
 @endpoint(
-    bp,
     "/practice/summary",
     "GET",
     summary="Per-category practice aggregates",
@@ -112,7 +103,6 @@ def practice_summary(call: Call) -> list[CategoryStats]:
 
 
 @endpoint(
-    bp,
     "/analytics/heatmap",
     "GET",
     summary="Questions answered per day, last 365 days",
@@ -125,7 +115,6 @@ def heatmap(call: Call) -> list[HeatmapDay]:
 
 
 @endpoint(
-    bp,
     "/analytics/trends",
     "GET",
     summary="Weekly score percent, last 12 weeks",
@@ -138,7 +127,6 @@ def trends(call: Call) -> list[TrendWeek]:
 
 
 @endpoint(
-    bp,
     "/analytics/heartbeat",
     "POST",
     summary="Add on-page study time (idempotent per event_id)",
@@ -152,7 +140,6 @@ def heartbeat(call: Call) -> HeartbeatOut:
 
 
 @endpoint(
-    bp,
     "/recommendations/topics",
     "GET",
     summary="Suggested topics",
@@ -165,7 +152,6 @@ def topics(call: Call) -> list[SuggestedTopic]:
 
 
 @endpoint(
-    bp,
     "/recommendations/dismiss",
     "POST",
     summary="Hide a suggested topic for 14 days",

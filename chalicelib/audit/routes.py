@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from chalice.app import Blueprint
-
 from chalicelib.audit import service
 from chalicelib.audit.service import AuditEventOut, AuditQuery
 from chalicelib.core.http import Call, endpoint
 from chalicelib.core.pagination import Page
 from chalicelib.core.security import Role
 
-bp = Blueprint(__name__)
-
 
 @endpoint(
-    bp,
     "/admin/audit",
     "GET",
     summary="Staff actions, newest first, by entity, actor or period",

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from chalice.app import Blueprint, Chalice, Request, Response
+from chalice.app import Request, Response
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from chalicelib.core.config import get_settings
@@ -27,6 +27,7 @@ from chalicelib.core.errors import (
     from_validation_error,
 )
 from chalicelib.core.observability import logger, metrics
+from chalicelib.core.routing import API_PREFIX as API_PREFIX
 from chalicelib.core.security import (
     Principal,
     Role,
@@ -35,10 +36,8 @@ from chalicelib.core.security import (
     require_verified_email,
 )
 
-API_PREFIX = "/api/v1"
 JSON_TYPES = ["application/json"]
 MAX_JSON_BYTES = 256 * 1024
-HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 Auth = Literal["public", "optional", "user"]
 Headers = dict[str, str | list[str]]
 
@@ -86,6 +85,20 @@ class Endpoint:
 ENDPOINTS: list[Endpoint] = []
 
 
+@dataclass(frozen=True)
+class Handler:
+    """A declared endpoint and its function: what a route's view runs (see core/routing.py)."""
+
+    spec: Endpoint
+    fn: Callable[[Call], Any]
+
+    def __call__(self, request: Request, params: dict[str, str]) -> Response:
+        return _dispatch(request, self.spec, self.fn, params)
+
+
+HANDLERS: dict[tuple[str, str], Handler] = {}  # (method, path) -> handler, filled as route modules load
+
+
 @dataclass
 class Call:
     """What a route function receives: the validated input and who is asking."""
@@ -119,7 +132,6 @@ class Call:
 
 
 def endpoint(
-    bp: Blueprint,
     path: str,
     method: str = "GET",
     *,
@@ -155,19 +167,13 @@ def endpoint(
             max_body_bytes=max_body_bytes,
         )
         ENDPOINTS.append(spec)
-
-        def view(**params: str) -> Response:
-            return _dispatch(bp, spec, fn, params)
-
-        view.__name__ = f"{fn.__module__.replace('.', '_')}_{fn.__name__}"
-        bp.route(path, methods=[method], content_types=spec.content_types)(view)
+        HANDLERS[(method, path)] = Handler(spec, fn)
         return fn
 
     return register
 
 
-def _dispatch(bp: Blueprint, spec: Endpoint, fn: Callable[[Call], Any], params: dict[str, str]) -> Response:
-    request = bp.current_request
+def _dispatch(request: Request, spec: Endpoint, fn: Callable[[Call], Any], params: dict[str, str]) -> Response:
     try:
         principal = _authenticate(spec, request)
         call = Call(
@@ -390,51 +396,26 @@ def _decorate(request: Request, response: Response, request_id: str) -> None:
         headers["Vary"] = "Origin"
 
 
-# --- routes every path gets: 405 for unsupported methods, OPTIONS for CORS preflight -------------
+# --- what the fallback routes of core/routing.py answer ------------------------------------------
 
 
-def install_method_fallbacks(app: Chalice) -> None:
-    """Give every path a JSON 405 for the methods it lacks and a CORS preflight answer.
-
-    Registered as real routes so API Gateway and the local gateway behave the same."""
-    for path, routes in list(app.routes.items()):
-        supported = sorted(routes)
-        for method in HTTP_METHODS:
-            if method not in routes:
-                _register(app, path, method, _method_not_allowed(supported))
-        if "OPTIONS" not in routes:
-            _register(app, path, "OPTIONS", _preflight(app, supported))
+def method_not_allowed(supported: list[str]) -> Response:
+    allow = ", ".join([*supported, "OPTIONS"])
+    return error_response(MethodNotAllowed("This method is not supported on this route.", headers={"Allow": allow}))
 
 
-def _register(app: Chalice, path: str, method: str, view: Callable[..., Response]) -> None:
-    view.__name__ = f"fallback_{method.lower()}_{abs(hash(path))}"
-    app.route(path, methods=[method], content_types=["*/*"])(view)
-
-
-def _method_not_allowed(supported: list[str]) -> Callable[..., Response]:
-    def view(**_: str) -> Response:
-        allow = ", ".join([*supported, "OPTIONS"])
-        return error_response(MethodNotAllowed("This method is not supported on this route.", headers={"Allow": allow}))
-
-    return view
-
-
-def _preflight(app: Chalice, supported: list[str]) -> Callable[..., Response]:
-    def view(**_: str) -> Response:
-        request = app.current_request
-        origin = request.headers.get("origin") if request else None
-        headers: Headers = {"Allow": ", ".join([*supported, "OPTIONS"])}
-        if origin and origin in get_settings().cors_origins:
-            headers.update(
-                {
-                    "Access-Control-Allow-Methods": ", ".join([*supported, "OPTIONS"]),
-                    "Access-Control-Allow-Headers": "Authorization,Content-Type,Idempotency-Key",
-                    "Access-Control-Max-Age": "600",
-                }
-            )
-        return Response(body="", status_code=204, headers=headers)
-
-    return view
+def preflight(request: Request | None, supported: list[str]) -> Response:
+    origin = request.headers.get("origin") if request else None
+    headers: Headers = {"Allow": ", ".join([*supported, "OPTIONS"])}
+    if origin and origin in get_settings().cors_origins:
+        headers.update(
+            {
+                "Access-Control-Allow-Methods": ", ".join([*supported, "OPTIONS"]),
+                "Access-Control-Allow-Headers": "Authorization,Content-Type,Idempotency-Key",
+                "Access-Control-Max-Age": "600",
+            }
+        )
+    return Response(body="", status_code=204, headers=headers)
 
 
 NOT_FOUND_MESSAGE = "No route matches this path."

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from chalice.app import Blueprint
-
 from chalicelib.core.http import Call, endpoint
 from chalicelib.core.pagination import Page, PageQuery
 from chalicelib.core.security import Role
@@ -24,14 +22,12 @@ from chalicelib.exams.schemas import (
     TemplateStaffOut,
 )
 
-bp = Blueprint(__name__)
 TAGS = ("exams",)
 EXAMINERS = (Role.EXAMINER,)
 STAFF_ERRORS = (400, 401, 403, 404, 409, 422)
 
 
 @endpoint(
-    bp,
     "/exams/templates",
     "GET",
     summary="Mock exam templates (learners: active ones)",
@@ -44,7 +40,6 @@ def list_templates(call: Call) -> list[TemplateOut]:
 
 
 @endpoint(
-    bp,
     "/exams/templates",
     "POST",
     summary="Create a template: a fixed paper or a blueprint",
@@ -60,7 +55,6 @@ def create_template(call: Call) -> TemplateOut:
 
 
 @endpoint(
-    bp,
     "/exams/templates/{template_id}",
     "PATCH",
     summary="Edit or retire a template",
@@ -75,7 +69,6 @@ def update_template(call: Call) -> TemplateOut:
 
 
 @endpoint(
-    bp,
     "/exams/templates/{template_id}",
     "DELETE",
     summary="Delete a template never sat",
@@ -89,7 +82,6 @@ def delete_template(call: Call) -> None:
 
 
 @endpoint(
-    bp,
     "/admin/users/{user_id}/accommodations",
     "PUT",
     summary="Grant extra exam time (audited)",
@@ -105,7 +97,6 @@ def set_accommodation(call: Call) -> AccommodationIn:
 
 
 @endpoint(
-    bp,
     "/exams/sessions",
     "POST",
     summary="Start a timed mock exam",
@@ -120,7 +111,6 @@ def start_session(call: Call) -> SessionOut:
 
 
 @endpoint(
-    bp,
     "/exams/sessions",
     "GET",
     summary="My mock exams, newest first",
@@ -134,7 +124,6 @@ def history(call: Call) -> Page[HistoryItem]:
 
 
 @endpoint(
-    bp,
     "/exams/sessions/{session_id}",
     "GET",
     summary="Resume: questions, saved answers, time left",
@@ -147,7 +136,6 @@ def get_session(call: Call) -> SessionOut:
 
 
 @endpoint(
-    bp,
     "/exams/sessions/{session_id}/answers",
     "PUT",
     summary="Autosave one or more answers and flags",
@@ -161,7 +149,6 @@ def save_answers(call: Call) -> SaveResult:
 
 
 @endpoint(
-    bp,
     "/exams/sessions/{session_id}/attempts",
     "POST",
     summary="Answer one question ({question_id, selected_option_ids, time_spent_sec}) or several ({attempts: [...]})",
@@ -175,7 +162,6 @@ def submit_attempts(call: Call) -> SaveResult:
 
 
 @endpoint(
-    bp,
     "/exams/sessions/{session_id}/submit",
     "POST",
     summary="Submit once and get the score",
@@ -188,7 +174,6 @@ def submit(call: Call) -> Result:
 
 
 @endpoint(
-    bp,
     "/exams/sessions/{session_id}/review",
     "GET",
     summary="Answers, explanations and breakdown",

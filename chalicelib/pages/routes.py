@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from chalice.app import Blueprint, Response
+from chalice.app import Response
 
 from chalicelib.core.http import Call, endpoint, json_response
 from chalicelib.core.security import Role
 from chalicelib.pages import service
 from chalicelib.pages.service import PageIn, PageOut
 
-bp = Blueprint(__name__)
 TAGS = ("pages",)
 EDITORS = (Role.EDITOR,)
 
 
 @endpoint(
-    bp,
     "/pages",
     "GET",
     summary="Every page with its status (staff)",
@@ -29,7 +27,6 @@ def list_pages(call: Call) -> list[PageOut]:
 
 
 @endpoint(
-    bp,
     "/pages/{slug}",
     "GET",
     summary="A published page (privacy, terms, ...)",
@@ -43,7 +40,6 @@ def get_page(call: Call) -> PageOut:
 
 
 @endpoint(
-    bp,
     "/pages/{slug}",
     "PUT",
     summary="Create or replace a page",
@@ -59,7 +55,7 @@ def put_page(call: Call) -> Response:
 
 
 @endpoint(
-    bp, "/pages/{slug}", "DELETE", summary="Delete a page", tags=TAGS, roles=EDITORS, status=204, errors=(401, 403, 404)
+    "/pages/{slug}", "DELETE", summary="Delete a page", tags=TAGS, roles=EDITORS, status=204, errors=(401, 403, 404)
 )
 def delete_page(call: Call) -> None:
     service.delete_page(call.user, call.params["slug"])

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from chalice.app import Blueprint
-
 from chalicelib.core.http import Call, endpoint
 from chalicelib.core.pagination import Page, PageQuery
 from chalicelib.practice import service
 from chalicelib.practice.schemas import AttemptIn, AttemptResult, FlagIn, FlagOut, SessionCreate, SessionOut, Summary
 
-bp = Blueprint(__name__)
 TAGS = ("practice",)
 
 
 @endpoint(
-    bp,
     "/practice/sessions",
     "POST",
     summary="Start a practice session",
@@ -29,7 +25,6 @@ def create_session(call: Call) -> SessionOut:
 
 
 @endpoint(
-    bp,
     "/practice/sessions",
     "GET",
     summary="My practice sessions, newest first",
@@ -43,7 +38,6 @@ def history(call: Call) -> Page[Summary]:
 
 
 @endpoint(
-    bp,
     "/practice/sessions/{session_id}",
     "GET",
     summary="A session: questions, progress, my answers",
@@ -56,7 +50,6 @@ def get_session(call: Call) -> SessionOut:
 
 
 @endpoint(
-    bp,
     "/practice/sessions/{session_id}/attempts",
     "POST",
     summary="Answer a question; get feedback",
@@ -70,7 +63,6 @@ def submit_attempt(call: Call) -> AttemptResult:
 
 
 @endpoint(
-    bp,
     "/practice/sessions/{session_id}/flags",
     "POST",
     summary="Flag or unflag a question for review",
@@ -84,7 +76,6 @@ def set_flag(call: Call) -> FlagOut:
 
 
 @endpoint(
-    bp,
     "/practice/sessions/{session_id}/complete",
     "POST",
     summary="Complete the session; get the score",

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from chalice.app import Blueprint, Response
+from chalice.app import Response
 
 from chalicelib.core.config import get_settings
 from chalicelib.core.http import Call, endpoint, json_response
 from chalicelib.privacy import service
 from chalicelib.privacy.schemas import DataExport, Erased, EraseRequest, ExportLink, ExportPreparing
 
-bp = Blueprint(__name__)
 TAGS = ("me",)
 
 
 @endpoint(
-    bp,
     "/me/export",
     "GET",
     summary=(
@@ -37,7 +35,6 @@ def export(call: Call) -> DataExport | ExportLink | Response:
 
 
 @endpoint(
-    bp,
     "/me",
     "DELETE",
     summary="Erase my account and every item of my data (needs the password, and a code with 2FA on)",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalice.app import Blueprint, Response
+from chalice.app import Response
 
 from chalicelib.core.errors import PayloadTooLarge
 from chalicelib.core.http import Call, endpoint, json_response
@@ -25,7 +25,6 @@ from chalicelib.questions.schemas import (
     VersionOut,
 )
 
-bp = Blueprint(__name__)
 TAGS = ("questions",)
 EDITORS = (Role.EDITOR,)
 STAFF_ERRORS = (400, 401, 403, 404, 409, 422)
@@ -33,7 +32,6 @@ QuestionView = QuestionStaff | QuestionPublic
 
 
 @endpoint(
-    bp,
     "/questions",
     "GET",
     summary="Published questions (staff: any status, with answers)",
@@ -47,7 +45,6 @@ def list_questions(call: Call) -> Page[Any]:
 
 
 @endpoint(
-    bp,
     "/questions/{question_id}",
     "GET",
     summary="One question (answers only for staff)",
@@ -60,7 +57,6 @@ def get_question(call: Call) -> QuestionView:
 
 
 @endpoint(
-    bp,
     "/questions",
     "POST",
     summary="Create a question",
@@ -76,7 +72,6 @@ def create_question(call: Call) -> QuestionStaff:
 
 
 @endpoint(
-    bp,
     "/questions/{question_id}",
     "PUT",
     summary="Replace a question (new version)",
@@ -91,7 +86,6 @@ def replace_question(call: Call) -> QuestionStaff:
 
 
 @endpoint(
-    bp,
     "/questions/{question_id}",
     "PATCH",
     summary="Edit part of a question (new version)",
@@ -106,7 +100,6 @@ def patch_question(call: Call) -> QuestionStaff:
 
 
 @endpoint(
-    bp,
     "/questions/{question_id}",
     "DELETE",
     summary="Delete a never-published draft; archive anything learners may have answered",
@@ -121,7 +114,6 @@ def delete_question(call: Call) -> QuestionStaff | Response:
 
 
 @endpoint(
-    bp,
     "/questions/{question_id}/versions",
     "GET",
     summary="Every version of a question, newest first",
@@ -157,7 +149,6 @@ def _job_out(job: ImportJob, rows: list[ImportRowReport]) -> ImportJobOut:
 
 
 @endpoint(
-    bp,
     "/questions/import",
     "POST",
     tags=TAGS,
@@ -181,7 +172,6 @@ def start_import(call: Call) -> ImportJobOut:
 
 
 @endpoint(
-    bp,
     "/questions/import/{job_id}",
     "GET",
     summary="An import job and its row-by-row report",

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from chalice.app import Blueprint
-
 from chalicelib.core.http import Call, endpoint
 from chalicelib.core.pagination import Page
 from chalicelib.core.security import Role
 from chalicelib.resources import service
 from chalicelib.resources.schemas import ResourceIn, ResourceOut, ResourcePatch, ResourceQuery
 
-bp = Blueprint(__name__)
 TAGS = ("resources",)
 EDITORS = (Role.EDITOR,)
 STAFF_ERRORS = (400, 401, 403, 404, 409, 422)
 
 
 @endpoint(
-    bp,
     "/resources",
     "GET",
     summary="Published resources, newest first (featured, by category, by kind)",
@@ -32,7 +28,6 @@ def list_resources(call: Call) -> Page[ResourceOut]:
 
 
 @endpoint(
-    bp,
     "/resources/{resource_id}",
     "GET",
     summary="One resource",
@@ -46,7 +41,6 @@ def get_resource(call: Call) -> ResourceOut:
 
 
 @endpoint(
-    bp,
     "/resources",
     "POST",
     summary="Create a resource",
@@ -62,7 +56,6 @@ def create_resource(call: Call) -> ResourceOut:
 
 
 @endpoint(
-    bp,
     "/resources/{resource_id}",
     "PATCH",
     summary="Edit, publish or feature a resource",
@@ -77,7 +70,6 @@ def update_resource(call: Call) -> ResourceOut:
 
 
 @endpoint(
-    bp,
     "/resources/{resource_id}",
     "DELETE",
     summary="Delete a resource",

@@ -12,6 +12,8 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.core.http import API_PREFIX, ENDPOINTS, Endpoint
+from chalicelib.core.routing import load_all
+from chalicelib.route_index import ROUTES
 
 REF = "#/components/schemas/{model}"
 STATUS_TEXT = {
@@ -50,6 +52,7 @@ PATH_DESCRIPTION = "An opaque string id or slug: store it and send it back; neve
 
 @lru_cache(maxsize=1)
 def openapi_document() -> dict[str, Any]:
+    load_all(ROUTES)  # routes are imported by their first request; the document needs them all
     models = _collect_models()
     key_map, definitions = models_json_schema([(m, "validation") for m in models], ref_template=REF)
     schemas: dict[str, Any] = dict(definitions.get("$defs", {}))

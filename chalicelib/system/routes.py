@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from chalice.app import Blueprint, Response
+from chalice.app import Response
 from pydantic import BaseModel
 
 from chalicelib.core.config import get_settings
 from chalicelib.core.http import DOCS_CSP, Call, Headers, endpoint, json_response
 from chalicelib.system.openapi import docs_page, openapi_document
 
-bp = Blueprint(__name__)
 SYSTEM = ("system",)
 
 
@@ -18,17 +17,17 @@ class Health(BaseModel):
     stage: str
 
 
-@endpoint(bp, "/health", "GET", summary="Liveness check", tags=SYSTEM, auth="public", response=Health)
+@endpoint("/health", "GET", summary="Liveness check", tags=SYSTEM, auth="public", response=Health)
 def health(call: Call) -> Health:
     return Health(status="ok", stage=get_settings().stage)
 
 
-@endpoint(bp, "/openapi.json", "GET", summary="This API's OpenAPI 3.1 document", tags=SYSTEM, auth="public")
+@endpoint("/openapi.json", "GET", summary="This API's OpenAPI 3.1 document", tags=SYSTEM, auth="public")
 def openapi(call: Call) -> Response:
     return json_response(200, openapi_document(), headers={"Cache-Control": "public, max-age=300"})
 
 
-@endpoint(bp, "/docs", "GET", summary="Human-readable API reference (works offline)", tags=SYSTEM, auth="public")
+@endpoint("/docs", "GET", summary="Human-readable API reference (works offline)", tags=SYSTEM, auth="public")
 def docs(call: Call) -> Response:
     headers: Headers = {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": DOCS_CSP}
     return Response(body=docs_page(), status_code=200, headers=headers)

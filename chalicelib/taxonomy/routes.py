@@ -3,21 +3,17 @@
 
 from __future__ import annotations
 
-from chalice.app import Blueprint
-
 from chalicelib.core.http import Call, endpoint
 from chalicelib.core.security import Role
 from chalicelib.taxonomy import service
 from chalicelib.taxonomy.schemas import CategoryOut, NodeCreate, NodeUpdate, SubcategoryOut
 
-bp = Blueprint(__name__)
 TAGS = ("taxonomy",)
 EDITORS = (Role.EDITOR,)
 STAFF_ERRORS = (400, 401, 403, 404, 409, 422)
 
 
 @endpoint(
-    bp,
     "/categories",
     "POST",
     summary="Create a category",
@@ -33,7 +29,6 @@ def create_category(call: Call) -> CategoryOut:
 
 
 @endpoint(
-    bp,
     "/categories/{slug}",
     "PATCH",
     summary="Rename, reorder or retire a category",
@@ -48,7 +43,6 @@ def update_category(call: Call) -> CategoryOut:
 
 
 @endpoint(
-    bp,
     "/categories/{slug}",
     "DELETE",
     summary="Delete a category that never had questions",
@@ -62,7 +56,6 @@ def delete_category(call: Call) -> None:
 
 
 @endpoint(
-    bp,
     "/categories/{slug}/subcategories",
     "POST",
     summary="Create a subcategory",
@@ -78,7 +71,6 @@ def create_subcategory(call: Call) -> SubcategoryOut:
 
 
 @endpoint(
-    bp,
     "/categories/{slug}/subcategories/{sub}",
     "PATCH",
     summary="Rename, reorder or retire a subcategory",
@@ -93,7 +85,6 @@ def update_subcategory(call: Call) -> SubcategoryOut:
 
 
 @endpoint(
-    bp,
     "/categories/{slug}/subcategories/{sub}",
     "DELETE",
     summary="Delete a subcategory that never had questions",

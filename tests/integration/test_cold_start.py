@@ -1,0 +1,66 @@
+"""What a cold start imports: app.py registers routes from the generated index without importing a
+domain; a request imports the edge and its own domain only; the worker loads its task modules."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmarks.coldstart import FIRST_REQUEST
+from infra import route_index
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("pydantic", "pynamodb", "aws_lambda_powertools", "jwt", "email_validator", "argon2", "boto3")
+
+
+def _modules_after(code: str) -> set[str]:
+    """The modules a fresh interpreter has loaded after running `code` in the project root."""
+    report = "\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("AWS_LAMBDA_FUNCTION_NAME", None)
+    output = subprocess.run(
+        [sys.executable, "-c", code + report], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout
+    return set(json.loads(output.splitlines()[-1]))
+
+
+def test_the_route_index_matches_the_domains_declarations():
+    assert route_index.INDEX.read_text() == route_index.render(), "run `make routes`"
+
+
+def test_importing_the_app_imports_no_domain_and_no_heavy_library():
+    loaded = _modules_after("import app")
+    assert sorted(m for m in loaded if m.startswith("chalicelib.")) == [
+        "chalicelib.core",
+        "chalicelib.core.routing",
+        "chalicelib.route_index",
+    ]
+    assert not [m for m in HEAVY if m in loaded]
+
+
+def test_a_first_request_imports_its_own_domain_only():
+    loaded = _modules_after(FIRST_REQUEST.format(module="app"))  # GET /health
+    domains = {m.split(".")[1] for m in loaded if m.startswith("chalicelib.") and m.count(".") >= 2}
+    assert "system" in domains
+    assert not domains & {"exams", "practice", "analytics", "questions", "accounts", "privacy"}, domains
+
+
+def test_every_route_answers_through_its_lazily_imported_domain(client):
+    """Each route of the index reaches its handler (an unknown one would 500 on its first call)."""
+    from chalicelib.route_index import ROUTES
+
+    for method, path, *_ in ROUTES:
+        concrete = path.replace("{", "x").replace("}", "")
+        response = client.request(method, concrete)
+        assert response.status < 500, (method, path, response.status)
+
+
+def test_the_task_worker_loads_its_task_modules():
+    loaded = _modules_after("import app\napp.load_tasks()")
+    assert {"chalicelib.questions.imports", "chalicelib.privacy.service"} <= loaded
+    from chalicelib.core.tasks import TASKS
+
+    assert {"questions.import", "privacy.export"} <= set(TASKS)
