@@ -21,7 +21,9 @@ from chalicelib.route_index import ROUTES
 if TYPE_CHECKING:
     from chalicelib.core.security import Principal
 
-app = Chalice(app_name="openmrcs")
+# Chalice's own log handler sits on the logger named after the app, which is also powertools' logger:
+# with both, every line was written twice (once as JSON, once as plain text).
+app = Chalice(app_name="openmrcs", configure_logs=False)
 app.register_middleware(http_middleware, "http")
 
 # Every route is declared by its domain (`endpoint` in chalicelib/<domain>/routes.py) and registered

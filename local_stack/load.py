@@ -30,13 +30,18 @@ class LoadResult:
         }
 
 
-def run(host: str, port: int, path: str, token: str, *, clients: int, requests: int) -> LoadResult:
-    """Each client keeps one connection open and sends its requests one after another."""
+def run(host: str, port: int, path: str, token: str, *, clients: int, requests: int, warmup: int = 5) -> LoadResult:
+    """Each client keeps one connection open and sends its requests one after another; the first
+    `warmup` of each are not counted (connection pools and per-process caches fill, as in any
+    steady state)."""
     result, lock = LoadResult(), threading.Lock()
     headers = {"Authorization": f"Bearer {token}"}
 
     def client() -> None:
         connection = http.client.HTTPConnection(host, port, timeout=10)
+        for _ in range(warmup):
+            connection.request("GET", path, headers=headers)
+            connection.getresponse().read()
         for _ in range(requests):
             started = time.perf_counter()
             try:
@@ -64,10 +69,41 @@ def run(host: str, port: int, path: str, token: str, *, clients: int, requests: 
 
 
 def login(host: str, port: int, email: str, password: str) -> str:
+    return str(_call(host, port, "POST", "/auth/login", None, {"email": email, "password": password})["access"])
+
+
+def _call(host: str, port: int, method: str, path: str, token: str | None, body: object = None) -> dict:  # type: ignore[type-arg]
     connection = http.client.HTTPConnection(host, port, timeout=10)
-    body = json.dumps({"email": email, "password": password})
-    connection.request("POST", "/api/v1/auth/login", body=body, headers={"Content-Type": "application/json"})
-    return str(json.loads(connection.getresponse().read())["access"])
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    connection.request(method, "/api/v1" + path, body=None if body is None else json.dumps(body), headers=headers)
+    response = connection.getresponse()
+    payload = json.loads(response.read() or b"null")
+    if response.status >= 400:
+        raise RuntimeError(f"{method} {path} -> {response.status}: {payload}")
+    return payload  # type: ignore[no-any-return]
+
+
+def _answered(dashboard: dict) -> int:  # type: ignore[type-arg]
+    performance = dashboard["performance"]
+    return int(performance["correct"]) + int(performance["incorrect"])
+
+
+def exam_freshness(host: str, port: int, token: str, timeout_sec: float = 30.0) -> float:
+    """Seconds from an exam's submit returning to the dashboard showing it as the last exam."""
+    templates = _call(host, port, "GET", "/exams/templates", token)
+    template = min(templates, key=lambda t: t["total_questions"])
+    session = _call(host, port, "POST", "/exams/sessions", token, {"template_id": template["id"]})
+    first = session["questions"][0]
+    answer = {"question_id": first["id"], "selected_option_ids": [first["options"][0]["id"]]}
+    _call(host, port, "PUT", f"/exams/sessions/{session['id']}/answers", token, {"answers": [answer]})
+    before = _answered(_call(host, port, "GET", "/dashboard", token))
+    _call(host, port, "POST", f"/exams/sessions/{session['id']}/submit", token)
+    submitted = time.perf_counter()
+    while time.perf_counter() - submitted < timeout_sec:
+        if _answered(_call(host, port, "GET", "/dashboard", token)) > before:  # the exam's answer counted
+            return time.perf_counter() - submitted
+        time.sleep(0.05)
+    return float("inf")
 
 
 def main() -> None:
@@ -80,8 +116,16 @@ def main() -> None:
     parser.add_argument("--password", default="ChangeMe-123!")
     args = parser.parse_args()
     token = login(args.host, args.port, args.email, args.password)
-    outcome = run(args.host, args.port, "/api/v1/dashboard", token, clients=args.clients, requests=args.requests)
-    print(json.dumps(outcome.summary()))
+    steady = run(args.host, args.port, "/api/v1/dashboard", token, clients=args.clients, requests=args.requests)
+    print(json.dumps({"clients": args.clients, **steady.summary()}))
+    fresh: list[float] = []
+    checker = threading.Thread(target=lambda: fresh.append(exam_freshness(args.host, args.port, token)))
+    checker.start()  # an exam started, answered and submitted while the clients load the API
+    loaded = run(args.host, args.port, "/api/v1/dashboard", token, clients=args.clients, requests=args.requests)
+    checker.join()
+    print(
+        json.dumps({"with an exam submitted meanwhile": loaded.summary(), "dashboard_current_sec": round(fresh[0], 2)})
+    )
 
 
 if __name__ == "__main__":

@@ -5,8 +5,14 @@ DynamoDB endpoint instead of starting the embedded one."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
+from typing import Any
 
 from local_stack import environment
 
@@ -20,6 +26,9 @@ def _create_export_bucket(bucket: str, endpoint_url: str | None, region: str) ->
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
 
 
+LISTEN_FD = "OPENMRCS_LISTEN_FD"  # set for the extra API processes: the listening socket they share
+
+
 def server_classes() -> tuple[type, type]:
     """chalice's local server, tuned for many keep-alive clients: headers and body go out in two
     writes, and with Nagle's algorithm the body then waits for the client's delayed ACK (~40 ms per
@@ -29,8 +38,26 @@ def server_classes() -> tuple[type, type]:
     class DevRequestHandler(ChaliceRequestHandler):
         disable_nagle_algorithm = True
 
+        def log_message(self, format: str, *args: Any) -> None:
+            """No second access line: the API logs each request as JSON (method, route, status, ms)."""
+
     class DevHTTPServer(ThreadedHTTPServer):
         request_queue_size = 128
+
+        def server_bind(self) -> None:
+            inherited = os.environ.get(LISTEN_FD)
+            if inherited is None:
+                super().server_bind()
+                return
+            # An extra API process accepts on the first process's listening socket: whichever
+            # process is free accepts the next connection (a busy one does not get more).
+            self.socket.close()
+            self.socket: socket.socket = socket.socket(fileno=int(inherited))
+            self.server_address = self.socket.getsockname()
+
+        def server_activate(self) -> None:
+            if os.environ.get(LISTEN_FD) is None:
+                super().server_activate()  # an inherited socket already listens
 
     return DevRequestHandler, DevHTTPServer
 
@@ -40,22 +67,33 @@ def main() -> None:
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--no-seed", action="store_true", help="start with an empty table")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("WORKERS", str(os.cpu_count() or 1))),
+        help="API processes sharing the port (one interpreter lock each); default: one per CPU",
+    )
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)  # an extra API process
     args = parser.parse_args()
-
     embedded = not os.environ.get("DYNAMODB_ENDPOINT_URL")
     environment.configure()
-    if embedded:
-        _start_embedded_dynamodb(os.environ["DYNAMODB_ENDPOINT_URL"])
+    signal.signal(signal.SIGTERM, _exit_on_signal)  # stop the child processes too, not only on Ctrl-C
+    if args.worker:
+        with contextlib.suppress(KeyboardInterrupt, SystemExit):
+            _server(args.host, args.port).serve_forever()
+        return
+    database = None
+    if embedded:  # its own process: the API and the database do not share one interpreter lock
+        from local_stack import dynamodb
+
+        database = dynamodb.start(int(os.environ["DYNAMODB_ENDPOINT_URL"].rsplit(":", 1)[1]))
 
     # Imported only now: settings and the pynamodb models read the environment at import.
     import boto3
-    from chalice.config import Config
-    from chalice.local import LocalDevServer
 
     from app import app
     from chalicelib.core.config import get_settings
     from chalicelib.core.table_schema import create_table
-    from local_stack import gateway
     from local_stack.streams import StreamPoller
     from seeds.loader import load_all
 
@@ -69,35 +107,51 @@ def main() -> None:
     threading.Thread(target=poller.run, args=(stop,), name="stream-poller", daemon=True).start()
     if not args.no_seed:
         load_all()
-    gateway.install()
-    config = Config.create(chalice_stage="local", app_name="openmrcs", project_dir=os.getcwd())
-    handler_cls, server_cls = server_classes()
-    server = LocalDevServer(app, config, args.host, args.port, handler_cls=handler_cls, server_cls=server_cls)
+    server = _server(args.host, args.port)
+    listening = server.server.socket.fileno()
+    worker_command = [sys.executable, "-m", "local_stack.server", "--worker"]
+    workers = [
+        subprocess.Popen(  # noqa: S603 (our own module)
+            worker_command, env={**os.environ, LISTEN_FD: str(listening)}, pass_fds=(listening,)
+        )
+        for _ in range(max(0, args.workers - 1))
+    ]
     print(
-        f"OpenMRCS API on http://{args.host}:{args.port}/api/v1 (docs: /api/v1/docs); "
+        f"OpenMRCS API on http://{args.host}:{args.port}/api/v1 (docs: /api/v1/docs; {args.workers} processes); "
         f"DynamoDB at {settings.dynamodb_endpoint_url}; outbox in {settings.outbox_path}",
         flush=True,
     )
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):
         pass
     finally:
         stop.set()
+        for child in [*workers, *([database] if database is not None else [])]:
+            child.terminate()
+            child.wait(timeout=10)
 
 
-def _start_embedded_dynamodb(endpoint_url: str) -> None:
-    import logging
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
-    from moto.server import ThreadedMotoServer
 
-    from local_stack import moto_patches
+def _server(host: str, port: int) -> Any:
+    """One API process: the app behind chalice's local server (the stream and seeds are the first
+    process's work; every process reads and writes the same embedded DynamoDB)."""
+    from chalice.config import Config
+    from chalice.local import LocalDevServer
 
-    moto_patches.install()
+    from app import app
+    from chalicelib.core.routing import load_all
+    from chalicelib.route_index import ROUTES
+    from local_stack import gateway
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per DynamoDB call is noise
-    port = int(endpoint_url.rsplit(":", 1)[1])
-    ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False).start()
+    load_all(ROUTES)  # a developer's first request should not wait for imports (Lambda's does)
+    gateway.install()
+    config = Config.create(chalice_stage="local", app_name="openmrcs", project_dir=os.getcwd())
+    handler_cls, server_cls = server_classes()
+    return LocalDevServer(app, config, host, port, handler_cls=handler_cls, server_cls=server_cls)
 
 
 if __name__ == "__main__":

@@ -72,3 +72,13 @@ def test_user_id_does_not_leak_into_the_next_request(client, log_lines):
     client.get("/health")
     last = [line for line in parsed(log_lines) if line.get("message") == "request completed"][-1]
     assert "user_id" not in last
+
+
+def test_each_line_is_written_once_as_json():
+    """Chalice puts its own plain-text handler on the logger named after the app, which is the
+    logger powertools writes to: every line reached the log twice until the app stopped that."""
+    import app  # noqa: F401 (constructing the Chalice app is what added the second handler)
+
+    own = [h for h in logging.getLogger(SERVICE).handlers if getattr(h, "formatter", None) is not None]
+    formats = {type(h.formatter).__name__ for h in own}
+    assert formats and all("Powertools" in name for name in formats), formats
