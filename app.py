@@ -61,7 +61,12 @@ TABLE_STREAM_ARN = os.environ.get(
 # Each Lambda function imports this module; what only the stream handler or the jobs need is
 # imported on their first invocation, so the API's cold start does not pay for it.
 STREAM_CONSUMERS = ("chalicelib.analytics.pipeline",)
-JOB_MODULES = ("chalicelib.analytics.jobs", "chalicelib.analytics.reconcile", "chalicelib.exams.jobs")
+JOB_MODULES = (
+    "chalicelib.analytics.jobs",
+    "chalicelib.analytics.reconcile",
+    "chalicelib.exams.jobs",
+    "chalicelib.notifications.jobs",
+)
 
 
 def load_stream_consumers() -> None:
@@ -115,6 +120,11 @@ def recompute_suggestions(event: Any) -> dict[str, Any]:
 def reconcile_learners(event: Any) -> dict[str, Any]:
     """A weekly safety net; run at once after a failure-queue alarm (`make reconcile ... ACTIVE=1`)."""
     return _run_job("reconcile_active_learners")
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="send_scheduled_notifications")
+def send_scheduled_notifications(event: Any) -> dict[str, Any]:
+    return _run_job("send_scheduled_notifications")
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="expire_exam_sessions")

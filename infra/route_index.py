@@ -43,7 +43,7 @@ def render() -> str:
     lines = []
     for (method, path), handler in sorted(HANDLERS.items(), key=lambda item: (item[0][1], item[0][0])):
         module = handler.fn.__module__
-        name = f"{module.replace('.', '_')}_{handler.fn.__name__}"
+        name = f"{module.replace('.', '_')}_{handler.spec.name}"
         types = tuple(handler.spec.content_types)
         lines.append(f"    ({method!r}, {path!r}, {module!r}, {name!r}, {types!r}),\n")
     return HEADER + "".join(lines) + ")\n"

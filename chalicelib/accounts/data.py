@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    JSONAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
@@ -44,6 +45,7 @@ class UserItem(TableItem, discriminator="User"):
     totp_pending_secret = UnicodeAttribute(null=True)
     totp_last_step = NumberAttribute(default=0)
     recovery_codes = UnicodeSetAttribute(null=True)
+    email_preferences = JSONAttribute(null=True)  # kind -> on/off; missing kinds take the defaults (rules.py)
     version = VersionAttribute()
 
     @property
@@ -169,6 +171,13 @@ def get_user_and_session(user_id: str, session_id: str) -> tuple[UserItem | None
         elif isinstance(item, AuthSession):
             session = item
     return user, session
+
+
+def get_user_with(user_id: str, keys: list[tuple[str, str]]) -> tuple[UserItem | None, list[TableItem]]:
+    """The profile and a few items another domain names (by its own keys), in one BatchGetItem."""
+    found = list(TableItem.batch_get([(user_pk(user_id), PROFILE_SK), *keys], consistent_read=True))
+    user = next((i for i in found if isinstance(i, UserItem)), None)
+    return user, [i for i in found if not isinstance(i, UserItem)]
 
 
 def list_sessions(user_id: str) -> list[AuthSession]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 
 import pyotp
 
@@ -36,3 +37,20 @@ def recovery_digest(code: str) -> str:
     """Recovery codes are stored only as their SHA-256 (they carry 80 random bits; no salt needed)."""
     normalised = code.replace("-", "").replace(" ", "").lower()
     return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+# --- email preferences ---------------------------------------------------------------------------
+
+# Per kind of optional mail. Reminders are opt-in; the summary and announcements are on until the
+# learner turns them off (each such mail carries a one-click unsubscribe). Security mail
+# (verification, reset, two-factor changes, new-device sign-in) ignores these.
+EMAIL_KINDS = ("reminders", "weekly_summary", "announcements")
+DEFAULT_EMAIL_PREFS = {"reminders": False, "weekly_summary": True, "announcements": True}
+
+
+def email_prefs(stored: Mapping[str, object] | None) -> dict[str, bool]:
+    return {kind: bool((stored or {}).get(kind, default)) for kind, default in DEFAULT_EMAIL_PREFS.items()}
+
+
+def allows_email(stored: Mapping[str, object] | None, kind: str) -> bool:
+    return email_prefs(stored)[kind]

@@ -71,6 +71,18 @@ class ResetPasswordRequest(Strict):
     new_password: Password
 
 
+class EmailPreferences(BaseModel):
+    reminders: bool = Field(description="Study reminders by email (in-app reminders always arrive).")
+    weekly_summary: bool
+    announcements: bool
+
+
+class EmailPreferencesPatch(Strict):
+    reminders: bool | None = None
+    weekly_summary: bool | None = None
+    announcements: bool | None = None
+
+
 class UpdateProfileRequest(PatchModel):
     """`avatar` is the spec's name; `avatar_url` is accepted too. Null clears the avatar."""
 
@@ -81,6 +93,7 @@ class UpdateProfileRequest(PatchModel):
     avatar_url: Annotated[HttpUrl, Field(max_length=2048)] | None = None
     timezone: Timezone | None = None
     prefers_explanations: bool | None = None
+    email_preferences: EmailPreferencesPatch | None = None
 
 
 class ChangeRoleRequest(Strict):
@@ -98,6 +111,10 @@ class UserOut(BaseModel):
     timezone: str
     prefers_explanations: bool
     created_at: str
+    email_preferences: EmailPreferences
+    unread_notifications: int | None = Field(
+        None, description="Unread notifications (GET /me only: the inbox badge needs no second request)."
+    )
 
 
 class TokenPair(BaseModel):

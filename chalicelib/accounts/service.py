@@ -15,6 +15,7 @@ from chalicelib.accounts import data, rules
 from chalicelib.accounts.data import AuthSession, UserItem
 from chalicelib.accounts.password_policy import check_password
 from chalicelib.accounts.schemas import (
+    EmailPreferences,
     RecoveryCodes,
     RegisterRequest,
     SessionOut,
@@ -47,6 +48,8 @@ from chalicelib.core.security import (
     verify_password,
 )
 from chalicelib.limits import service as limits
+from chalicelib.notifications import service as notifications
+from chalicelib.notifications.data import Inbox
 
 ANONYMOUS = "anonymous"  # the actor of events no signed-in user caused (a failed login)
 INVALID_CREDENTIALS = "The email or password is incorrect."
@@ -80,6 +83,7 @@ def to_user_out(user: UserItem) -> UserOut:
         timezone=user.timezone,
         prefers_explanations=bool(user.prefers_explanations),
         created_at=clock.iso_from_ms(user.created_at),
+        email_preferences=EmailPreferences(**rules.email_prefs(user.email_preferences)),
     )
 
 
@@ -93,8 +97,9 @@ def register(request: RegisterRequest, *, device: str, client_ip: str) -> NewAcc
     session, tokens = _start_session(user, device)
     verify_token, verify_item = _new_one_time_token(VERIFY_EMAIL, user.user_id, get_settings().verify_token_ttl_sec)
     claim, user = data.new_user_items(user)
+    inbox = notifications.new_inbox(user.user_id, clock.iso_ms_from_ms(user.created_at))
     try:
-        data.create_user(claim, user, extra=[session, verify_item])
+        data.create_user(claim, user, extra=[session, verify_item, inbox])
     except TransactWriteError as exc:
         if is_condition_failure(exc):
             raise Conflict("An account with this email already exists.") from exc
@@ -418,21 +423,30 @@ def reset_password(token: str, new_password: str) -> None:
 
 
 def get_me(principal: Principal) -> UserOut:
-    user = data.get_user(principal.user_id)
+    """The profile and the inbox's unread count: one BatchGetItem (and the inbox brought up to date
+    when an announcement was sent since the learner last looked)."""
+    user, others = data.get_user_with(principal.user_id, [notifications.inbox_key(principal.user_id)])
     if user is None:
         raise NotFound("This account no longer exists.")
-    return to_user_out(user)
+    inbox = next((i for i in others if isinstance(i, Inbox)), None)
+    registered_at = clock.iso_ms_from_ms(user.created_at)
+    unread = notifications.unread_count(user.user_id, user.role, registered_at, inbox)
+    return to_user_out(user).model_copy(update={"unread_notifications": unread})
 
 
 def update_me(principal: Principal, request: UpdateProfileRequest) -> UserOut:
     changes = request.changes()
     if "avatar" in changes:  # the spec's name for the stored avatar_url
         changes["avatar_url"] = changes.pop("avatar")
+    preferences = changes.pop("email_preferences", None)
 
     def attempt() -> UserItem:
         user = data.get_user(principal.user_id)
         if user is None:
             raise NotFound("This account no longer exists.")
+        if preferences:  # a partial change: the kinds not named keep their value
+            given = {k: v for k, v in dict(preferences).items() if v is not None}
+            changes["email_preferences"] = {**rules.email_prefs(user.email_preferences), **given}
         actions: list[Action] = [
             getattr(UserItem, name).set(value) if value is not None else getattr(UserItem, name).remove()
             for name, value in changes.items()
@@ -475,7 +489,8 @@ def provision_user(email: str, password: str, display_name: str, role: Role) -> 
     check_password(password, email=email)
     claim, user = data.new_user_items(_new_user(email, password, display_name, role=role, verified=True))
     try:
-        data.create_user(claim, user, extra=[])
+        inbox = notifications.new_inbox(user.user_id, clock.iso_ms_from_ms(user.created_at))
+        data.create_user(claim, user, extra=[inbox])
     except TransactWriteError as exc:
         if is_condition_failure(exc):
             return provision_user(email, password, display_name, role)

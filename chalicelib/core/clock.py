@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from chalicelib.core.timeutil import iso, iso_ms
 
-__all__ = ["epoch", "iso", "iso_from_ms", "iso_ms", "new_id", "now"]
+__all__ = ["epoch", "iso", "iso_from_ms", "iso_ms", "iso_ms_from_ms", "new_id", "now"]
 
 
 def now() -> datetime:
@@ -27,3 +27,8 @@ def new_id() -> str:
 
 def iso_from_ms(epoch_ms: float) -> str:
     return iso(datetime.fromtimestamp(epoch_ms / 1000, UTC))
+
+
+def iso_ms_from_ms(epoch_ms: float) -> str:
+    """Millisecond precision: for instants compared with others of the same second."""
+    return iso_ms(datetime.fromtimestamp(epoch_ms / 1000, UTC))

@@ -147,12 +147,16 @@ def endpoint(
     content_types: list[str] | None = None,
     errors: tuple[int, ...] = (),
     max_body_bytes: int = MAX_JSON_BYTES,
+    name: str | None = None,
 ) -> Callable[[Callable[[Call], Any]], Callable[[Call], Any]]:
+    """Declare a route. `name` (default: the function's) must be unique: one function may serve
+    two paths under two names."""
+
     def register(fn: Callable[[Call], Any]) -> Callable[[Call], Any]:
         spec = Endpoint(
             method=method,
             path=path,
-            name=fn.__name__,
+            name=name or fn.__name__,
             summary=summary,
             tags=tags,
             body=body,

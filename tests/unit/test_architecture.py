@@ -16,6 +16,7 @@ LAYERS = {
     "core": 0,
     "audit": 1,
     "limits": 1,
+    "notifications": 2,
     "accounts": 2,
     "taxonomy": 2,
     "questions": 3,

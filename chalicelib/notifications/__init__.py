@@ -1,0 +1,1 @@
+"""Notifications: the learner's inbox and staff announcements."""
