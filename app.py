@@ -43,8 +43,10 @@ def _current_principal(claimed: Principal) -> Principal:
 def _wire_the_edge() -> None:
     """Every token's session and role are checked against the table by the accounts domain."""
     from chalicelib.core.http import install_session_check
+    from chalicelib.core.tasks import install_loader
 
     install_session_check(_current_principal)
+    install_loader(load_tasks)  # a task queued by a request (locally: run in a thread) finds its module
 
 
 if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):  # on Lambda only: tests and tooling import without AWS
@@ -66,6 +68,7 @@ JOB_MODULES = (
     "chalicelib.analytics.reconcile",
     "chalicelib.exams.jobs",
     "chalicelib.notifications.jobs",
+    "chalicelib.engagement.jobs",
 )
 
 
@@ -87,7 +90,7 @@ def table_stream(event: DynamoDBEvent) -> dict[str, Any]:
     return process_stream_event(event.to_dict(), event.context)
 
 
-TASK_MODULES = ("chalicelib.questions.imports", "chalicelib.privacy.service")
+TASK_MODULES = ("chalicelib.questions.imports", "chalicelib.privacy.service", "chalicelib.engagement.jobs")
 
 
 def load_tasks() -> None:
@@ -125,6 +128,18 @@ def reconcile_learners(event: Any) -> dict[str, Any]:
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="send_scheduled_notifications")
 def send_scheduled_notifications(event: Any) -> dict[str, Any]:
     return _run_job("send_scheduled_notifications")
+
+
+@app.schedule(Cron(0, "*", "*", "*", "?", "*"), name="send_study_reminders")
+def send_study_reminders(event: Any) -> dict[str, Any]:
+    """Hourly: each learner is reminded at 18:00 in their own zone."""
+    return _run_job("send_study_reminders")
+
+
+@app.schedule(Cron(5, "*", "?", "*", "MON,SUN", "*"), name="send_weekly_summaries")
+def send_weekly_summaries(event: Any) -> dict[str, Any]:
+    """Hourly on the UTC Sundays and Mondays that hold every zone's Monday 08:00."""
+    return _run_job("send_weekly_summaries")
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="expire_exam_sessions")

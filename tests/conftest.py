@@ -42,6 +42,7 @@ from app import app, load_jobs, load_stream_consumers  # noqa: E402
 from chalicelib.core.cache import reset_all_caches  # noqa: E402
 from chalicelib.core.config import get_settings  # noqa: E402
 from chalicelib.core.table_schema import create_table  # noqa: E402
+from chalicelib.core.tasks import discard_pending  # noqa: E402
 from local_stack import gateway, moto_patches  # noqa: E402
 from local_stack.meter import Meter, metering  # noqa: E402
 from local_stack.streams import StreamPoller  # noqa: E402
@@ -59,10 +60,13 @@ _NO_CONFIG_DIR = str(_TMP)
 
 @pytest.fixture(autouse=True)
 def fresh_caches() -> Iterator[None]:
-    """Every per-container cache starts empty: no test sees another's taxonomy or resources."""
+    """Every per-container cache starts empty: no test sees another's taxonomy or resources; and
+    no task one test queued runs in the next."""
     reset_all_caches()
+    discard_pending()
     yield
     reset_all_caches()
+    discard_pending()
 
 
 @pytest.fixture(autouse=True)

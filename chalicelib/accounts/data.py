@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
@@ -194,7 +197,39 @@ def get_token(token_digest: str) -> OneTimeToken | None:
 def new_user_items(user: UserItem) -> tuple[EmailClaim, UserItem]:
     claim = EmailClaim(PK=email_pk(user.email), SK="EMAIL", user_id=user.user_id)
     user.PK, user.SK = user_pk(user.user_id), PROFILE_SK
+    user.GSI2PK, user.GSI2SK = directory_key(user.user_id, int(user.created_at))
     return claim, user
+
+
+# --- the user directory: every account, for work that must reach all of them (announcement mail) --
+# GSI2 on the profile, spread over shards so no index partition takes every registration; a walk
+# Queries the shards one page at a time (never a Scan). Erasing the profile removes the entry.
+DIRECTORY_SHARDS = 16
+
+
+def directory_key(user_id: str, created_at_ms: int) -> tuple[str, str]:
+    shard = int(hashlib.sha256(user_id.encode()).hexdigest()[:8], 16) % DIRECTORY_SHARDS
+    return f"USERS#{shard:02d}", f"{created_at_ms:013d}#{user_id}"
+
+
+def directory_page(
+    shard: int, cursor: dict[str, Any] | None, limit: int
+) -> tuple[list[UserItem], dict[str, Any] | None]:
+    """One page of one shard of the directory, oldest account first; the cursor resumes it."""
+    found = UserItem.gsi2.query(f"USERS#{shard:02d}", limit=limit, last_evaluated_key=cursor)
+    users = [u for u in found if isinstance(u, UserItem)]
+    return users, found.last_evaluated_key
+
+
+def accounts_without_directory_entry() -> list[UserItem]:
+    """Accounts made before the directory existed: a one-off maintenance Scan (never a request)."""
+    found = UserItem.scan(filter_condition=(UserItem.type == "User") & UserItem.GSI2PK.does_not_exist())
+    return [u for u in found if isinstance(u, UserItem)]
+
+
+def add_directory_entry(user: UserItem) -> None:
+    pk, sk = directory_key(user.user_id, int(user.created_at))
+    user.update(actions=[UserItem.GSI2PK.set(pk), UserItem.GSI2SK.set(sk)], add_version_condition=False)
 
 
 def new_session(user_id: str, session_id: str, jti: str, device: str, now: int, expires_at: int) -> AuthSession:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from chalice.app import Response
+
 from chalicelib.accounts import service
 from chalicelib.accounts.schemas import (
     Accepted,
@@ -21,10 +23,12 @@ from chalicelib.accounts.schemas import (
     TwoFactorLogin,
     TwoFactorOff,
     TwoFactorSetup,
+    Unsubscribed,
+    UnsubscribeQuery,
     UpdateProfileRequest,
     UserOut,
 )
-from chalicelib.core.http import Call, endpoint
+from chalicelib.core.http import Call, Headers, endpoint
 from chalicelib.core.security import Role
 
 AUTH = ("auth",)
@@ -267,3 +271,46 @@ def confirm_two_factor(call: Call) -> RecoveryCodes:
 )
 def disable_two_factor(call: Call) -> None:
     service.disable_two_factor(call.user, call.body.code, call.body.password)
+
+
+# One-click unsubscribe (RFC 8058): mail clients POST `List-Unsubscribe=One-Click` to the link in the
+# `List-Unsubscribe` header; a person who follows the footer link gets a page with one button (a GET
+# never changes anything: link scanners follow links).
+UNSUBSCRIBE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Unsubscribe</title></head>
+<body><main><h1>Unsubscribe</h1><p>Stop receiving this kind of email from OpenMRCS?</p>
+<form method="post" action="?token={token}"><input type="hidden" name="List-Unsubscribe" value="One-Click">
+<button type="submit">Unsubscribe</button></form></main></body></html>"""
+FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data", "application/json", "text/plain"]
+
+
+@endpoint(
+    "/unsubscribe",
+    "GET",
+    summary="The page behind an email's unsubscribe link (one button; nothing changes on GET)",
+    tags=ME,
+    auth="public",
+    query=UnsubscribeQuery,
+    errors=(400, 422),
+)
+def unsubscribe_page(call: Call) -> Response:
+    import html
+
+    headers: Headers = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
+    body = UNSUBSCRIBE_PAGE.format(token=html.escape(call.query.token, quote=True))
+    return Response(body=body, status_code=200, headers=headers)
+
+
+@endpoint(
+    "/unsubscribe",
+    "POST",
+    summary="One-click unsubscribe (RFC 8058): turns the link's kind of email off, no login",
+    tags=ME,
+    auth="public",
+    query=UnsubscribeQuery,
+    response=Unsubscribed,
+    content_types=FORM_TYPES,
+    no_store=True,
+    errors=(400, 415, 422),
+)
+def unsubscribe(call: Call) -> Unsubscribed:
+    return Unsubscribed(unsubscribed=service.unsubscribe(call.query.token))

@@ -168,3 +168,11 @@ class SessionOut(BaseModel):
 class Accepted(BaseModel):
     status: Literal["accepted"] = "accepted"
     message: str
+
+
+class UnsubscribeQuery(BaseModel):
+    token: str = Field(min_length=20, max_length=4096, description="The signed token from the email's link.")
+
+
+class Unsubscribed(BaseModel):
+    unsubscribed: str = Field(description="The kind of email turned off (reminders, weekly_summary, announcements).")

@@ -30,7 +30,7 @@ from chalicelib.core import clock
 from chalicelib.core.cache import TtlCache
 from chalicelib.core.config import get_settings
 from chalicelib.core.db import is_condition_failure, retry_on_conflict
-from chalicelib.core.email import Email, get_sender
+from chalicelib.core.email import get_sender, render
 from chalicelib.core.errors import ApiError, Conflict, NotFound, TooManyRequests, Unauthorized, field_error
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.security import (
@@ -43,6 +43,7 @@ from chalicelib.core.security import (
     issue_access_token,
     issue_challenge_token,
     issue_refresh_token,
+    issue_unsubscribe_token,
     needs_rehash,
     new_opaque_token,
     verify_password,
@@ -337,10 +338,9 @@ def _new_one_time_token(purpose: str, user_id: str, ttl_sec: int) -> tuple[str, 
 
 def _send_verification(user: UserItem, token: str) -> None:
     link = f"{get_settings().public_app_url}/verify-email?token={token}"
-    body = (
-        f"Hello {user.display_name},\n\nConfirm your email address for OpenMRCS: {link}\n\nThe link works for 24 hours."
-    )
-    get_sender().send(Email(to=user.email, subject="Confirm your OpenMRCS email address", body=body))
+    context = {"name": user.display_name, "link": link}
+    subject = "Confirm your OpenMRCS email address"
+    get_sender().send(render("verify_email", to=user.email, subject=subject, context=context))
 
 
 def _limit_mail(address: str, client_ip: str) -> None:
@@ -397,8 +397,8 @@ def forgot_password(email: str, *, client_ip: str) -> None:
     token, item = _new_one_time_token(RESET_PASSWORD, user.user_id, get_settings().reset_token_ttl_sec)
     item.save()
     link = f"{get_settings().public_app_url}/reset-password?token={token}"
-    body = f"Hello {user.display_name},\n\nReset your OpenMRCS password: {link}\n\nThe link works for 1 hour."
-    get_sender().send(Email(to=user.email, subject="Reset your OpenMRCS password", body=body))
+    context = {"name": user.display_name, "link": link}
+    get_sender().send(render("reset_password", to=user.email, subject="Reset your OpenMRCS password", context=context))
 
 
 def reset_password(token: str, new_password: str) -> None:
@@ -618,3 +618,38 @@ def forget_user(user_id: str) -> None:
     """Drop what this container cached about an erased account (other containers within 30 s)."""
     _forget_sessions_of(user_id)
     _learner_zones.invalidate(user_id)
+
+
+# --- optional email: preferences and one-click unsubscribe (RFC 8058) ---------------------------------
+
+
+class InvalidLink(ApiError):
+    status, code = 400, "invalid_link"
+
+
+def unsubscribe_headers(user_id: str, kind: str) -> tuple[str, dict[str, str]]:
+    """The link for the mail's footer and the headers that let mail clients unsubscribe in one click."""
+    url = f"{get_settings().public_api_url}/unsubscribe?token={issue_unsubscribe_token(user_id, kind)}"
+    return url, {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+def unsubscribe(token: str) -> str:
+    """Turn one kind of optional email off for the link's owner (idempotent); returns the kind."""
+    try:
+        claims = decode_token(token, expected_type="unsubscribe")
+    except Unauthorized as exc:
+        raise InvalidLink("This unsubscribe link is invalid or has expired.") from exc
+    kind = str(claims.get("kind"))
+    if kind not in rules.EMAIL_KINDS:
+        raise InvalidLink("This unsubscribe link is invalid.")
+
+    def attempt() -> None:
+        user = data.get_user(str(claims["sub"]))
+        if user is None:
+            return  # the account is gone: nothing will be sent to it anyway
+        preferences = {**rules.email_prefs(user.email_preferences), kind: False}
+        user.update(actions=[UserItem.email_preferences.set(preferences), UserItem.updated_at.set(_now_ms())])
+
+    retry_on_conflict(attempt)
+    logger.info("unsubscribed", extra={"user_id": claims["sub"], "kind": kind})
+    return kind

@@ -227,3 +227,21 @@ def active_markers(user_id: str, days: list[str]) -> list[ActiveUser]:
 
 def active_users(day: str) -> list[str]:
     return [item.user_id for item in ActiveUser.query(active_pk(day))]
+
+
+def active_days(user_id: str, days: list[str]) -> set[str]:
+    """Which of these UTC days the learner studied on: one BatchGetItem of their day markers."""
+    keys = [(active_pk(day), user_pk(user_id)) for day in days]
+    return {
+        str(item.PK).removeprefix(active_pk("")) for item in ActiveUser.batch_get(keys) if isinstance(item, ActiveUser)
+    }
+
+
+def last_active_days(days: list[str]) -> dict[str, str]:
+    """Each learner active on any of these UTC days, with the latest of them: one Query per day
+    (a daily job's read: it grows with active learners, never with every account)."""
+    latest: dict[str, str] = {}
+    for day in sorted(days):
+        for user_id in active_users(day):
+            latest[user_id] = day
+    return latest

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     email_sender: str = "no-reply@openmrcs.local"
     outbox_path: str = ".local/outbox.jsonl"
     public_app_url: str = "http://localhost:3000"
+    public_api_url: str = "http://127.0.0.1:8000/api/v1"  # where links in emails reach the API (unsubscribe)
     argon2_time_cost: PositiveInt = 3
     argon2_memory_kib: Annotated[int, Field(ge=1024)] = 65536
     task_backend: Literal["lambda", "thread", "deferred"] = "lambda"

@@ -102,6 +102,14 @@ def issue_refresh_token(user_id: str, session_id: str) -> IssuedToken:
     return _encode(claims, get_settings().refresh_token_ttl_sec)
 
 
+UNSUBSCRIBE_TTL_SEC = 2 * 365 * 86400  # a link in an old email keeps working for two years
+
+
+def issue_unsubscribe_token(user_id: str, kind: str) -> str:
+    """A signed, login-free link token that turns one kind of optional email off."""
+    return _encode({"sub": user_id, "sid": "-", "typ": "unsubscribe", "kind": kind}, UNSUBSCRIBE_TTL_SEC).token
+
+
 def decode_token(token: str, *, expected_type: str) -> dict[str, Any]:
     """Verify signature, algorithm, expiry, issuer, audience and token type; any doubt is a 401."""
     settings = get_settings()

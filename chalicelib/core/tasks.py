@@ -14,6 +14,7 @@ from chalicelib.core.observability import logger
 Task = Callable[[dict[str, Any]], None]
 TASKS: dict[str, Task] = {}
 _pending: list[tuple[str, dict[str, Any]]] = []
+_loaders: list[Callable[[], None]] = []
 WORKER_FUNCTION = "task_worker"
 
 
@@ -23,6 +24,12 @@ def task(name: str) -> Callable[[Task], Task]:
         return fn
 
     return register
+
+
+def install_loader(load: Callable[[], None]) -> None:
+    """How to import the modules that declare tasks (app.py's list), for a process that runs a task
+    it has not imported: the API's background thread locally, the worker when deployed."""
+    _loaders[:] = [load]
 
 
 def enqueue(name: str, payload: dict[str, Any]) -> None:
@@ -47,6 +54,9 @@ def _invoke_worker(name: str, payload: dict[str, Any]) -> None:
 
 
 def run_task(name: str, payload: dict[str, Any]) -> None:
+    if name not in TASKS:
+        for load in _loaders:
+            load()
     logger.info("task started", extra={"task": name})
     try:
         TASKS[name](payload)
@@ -69,3 +79,8 @@ def run_pending() -> int:
         run_task(name, payload)
         ran += 1
     return ran
+
+
+def discard_pending() -> None:
+    """Forget queued tasks (deferred backend): tests start with an empty queue."""
+    _pending.clear()

@@ -39,6 +39,7 @@ from chalicelib.exams.schemas import (
     TemplateStaffOut,
 )
 from chalicelib.limits import service as limits
+from chalicelib.notifications import service as notifications
 from chalicelib.questions import data as questions
 from chalicelib.questions.data import Question
 from chalicelib.questions.rules import selection_problem
@@ -173,6 +174,17 @@ def set_extra_time(actor: Principal, user_id: str, percent: int) -> int:
     )
     with audited_transaction(change, otherwise=rules.UserChanged("The account changed meanwhile; retry.")) as tx:
         tx.update(user, actions=[UserItem.extra_time_percent.set(percent)])  # version-checked
+        if percent > int(user.extra_time_percent):  # granted or extended: the learner hears of it
+            notifications.add_personal(
+                tx,
+                user_id,
+                clock.new_id(),
+                "account",
+                "Extra exam time granted",
+                f"Your mock exams now allow {percent}% extra time.",
+                "/exams",
+                clock.iso_ms(clock.now()),
+            )
     return percent
 
 
@@ -448,6 +460,8 @@ def _submit(session: ExamSession, *, by: str) -> Result:
                 tx.save(data.result_item(session.session_id, [m.as_json() for m in rules.marks_of(key, scored)]))
                 tx.delete(data.due_marker(session.user_id, session.session_id, session.deadline_at))
                 tx.delete(data.live_exam_ref(session.user_id, session.session_id))  # practice may show these again
+                if by == "deadline":  # the learner did not press submit: tell them it happened
+                    _notify_submitted(tx, session, scored.score_percent, submitted_at)
                 actor = session.user_id if by == "learner" else "system"
                 outcome = {"by": by, "score_percent": scored.score_percent}
                 tx.save(
@@ -464,6 +478,20 @@ def _submit(session: ExamSession, *, by: str) -> Result:
         session.correct, session.answered, session.passed = scored.correct, scored.answered, passed
         return result_of(session)
     raise rules.AnswersKeptChanging("Answers kept changing during submission; try again.")
+
+
+def _notify_submitted(tx: Any, session: ExamSession, score_percent: float, now: str) -> None:
+    """In the submission's transaction: the note lands exactly when the submission does."""
+    notifications.add_personal(
+        tx,
+        session.user_id,
+        clock.new_id(),
+        "exam",
+        "Your exam was submitted",
+        f"Time ran out on {session.template_name}: your answers were submitted and scored ({score_percent:g}%).",
+        f"/exams/{session.session_id}/review",
+        now,
+    )
 
 
 def result_of(session: ExamSession) -> Result:

@@ -266,3 +266,7 @@ def standing_ref(sent_at: str, notification_id: str) -> FeedEntry:
 
 def feed_ref(sent_at: str, notification_id: str) -> FeedEntry:
     return FeedEntry(PK=FEED_PK, SK=feed_key(sent_at, notification_id))
+
+
+def add_emailed(broadcast_id: str, count: int) -> None:
+    Broadcast(*broadcast_key(broadcast_id)).update(actions=[Broadcast.emailed.add(count)], add_version_condition=False)

@@ -374,3 +374,39 @@ def send_due_broadcasts() -> int:
         if broadcast is not None and broadcast.status == "scheduled" and _send(broadcast):
             sent += 1
     return sent
+
+
+# --- for the task that walks the user directory (chalicelib/engagement) ----------------------------
+
+
+def get_broadcast(broadcast_id: str) -> Broadcast | None:
+    return data.get_broadcast(broadcast_id)
+
+
+def deliver_copy(user_id: str, broadcast: Broadcast) -> bool:
+    """An announcement sent to a segment, into one inbox (once: its id is the announcement's)."""
+    if broadcast.notification_id is None or broadcast.sent_at is None:
+        raise ValueError(f"announcement {broadcast.broadcast_id} has not been sent")
+    entry = data.feed_entry(broadcast, broadcast.notification_id, broadcast.sent_at)
+    try:
+        with transaction() as tx:
+            data.add_delivery(tx, user_id, entry)
+            tx.update(
+                data.inbox_ref(user_id),
+                actions=[
+                    data.inbox_typed(),
+                    Inbox.registered_at.set(Inbox.registered_at | entry.sent_at),
+                    Inbox.synced_through.set(Inbox.synced_through | entry.sent_at),
+                    Inbox.unread.add(1),
+                ],
+            )
+    except TransactWriteError as exc:
+        if is_condition_failure(exc):
+            return False  # already in this inbox (a retried page)
+        raise
+    return True
+
+
+def count_emailed(broadcast_id: str, count: int) -> None:
+    if count:
+        data.add_emailed(broadcast_id, count)

@@ -17,7 +17,13 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", wsgi_app(app))
 # list, a one-time token that was never issued, a page cursor the server never signed. These answer
 # 400/422 by design, so for them alone "valid data must be accepted" does not apply; every other
 # check still runs.
-DEPENDS_ON_STATE = {"POST /auth/register", "POST /auth/verify-email", "POST /auth/reset-password"}
+DEPENDS_ON_STATE = {
+    "POST /auth/register",
+    "POST /auth/verify-email",
+    "POST /auth/reset-password",
+    "GET /unsubscribe",  # a signed link the server never issued
+    "POST /unsubscribe",
+}
 
 
 def _depends_on_state(case: schemathesis.Case) -> bool:

@@ -336,11 +336,17 @@ class TestTheClock:
             assert items[abandoned["id"]]["status"] == "submitted"
             assert items[still_running["id"]]["status"] == "in_progress"
             assert client.get(f"/exams/sessions/{abandoned['id']}/review", token=token).status == 200
+            notes = client.get("/notifications", token=token).json
+            assert [(n["kind"], n["title"], n["link"]) for n in notes["items"]] == [
+                ("exam", "Your exam was submitted", f"/exams/{abandoned['id']}/review")
+            ]
+            assert notes["unread_count"] == 1
 
     def test_extra_time_extends_the_deadline(self, client, bank, examiner):
         template = blueprint_template(client, examiner)
         learner = register(client)
         admin = staff(client, Role.ADMIN)
+        assert client.get("/me", token=learner["access"]).json["unread_notifications"] == 0
         granted = client.put(
             f"/admin/users/{learner['user']['id']}/accommodations", {"extra_time_percent": 50}, token=admin["access"]
         )
@@ -355,3 +361,5 @@ class TestTheClock:
         )
         session = start(client, learner["access"], template["id"])
         assert 895 <= session["remaining_sec"] <= 900
+        notes = client.get("/notifications", token=learner["access"]).json["items"]
+        assert [(n["kind"], n["body"]) for n in notes] == [("account", "Your mock exams now allow 50% extra time.")]

@@ -26,6 +26,7 @@ LAYERS = {
     "practice": 6,
     "analytics": 7,
     "privacy": 8,
+    "engagement": 8,
     "system": 8,
 }
 KEY_LITERAL = re.compile(r"^[A-Z][A-Z_]*#")

@@ -1,0 +1,1 @@
+"""Engagement: study reminders, weekly summaries and announcement mail (jobs and queued tasks)."""
