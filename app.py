@@ -64,6 +64,7 @@ TABLE_STREAM_ARN = os.environ.get(
 # imported on their first invocation, so the API's cold start does not pay for it.
 STREAM_CONSUMERS = ("chalicelib.analytics.pipeline",)
 JOB_MODULES = (
+    "chalicelib.accounts.jobs",
     "chalicelib.analytics.jobs",
     "chalicelib.analytics.reconcile",
     "chalicelib.exams.jobs",

@@ -96,12 +96,20 @@ def local_latency() -> list[str]:
         return endpoint_latencies(client)
 
 
+def notification_costs() -> list[str]:
+    from benchmarks.notifications import notification_costs as costs
+
+    with api() as client:
+        return costs(client)
+
+
 SECTIONS: dict[str, Any] = {
     "auth": auth_costs,
     "practice": practice_costs,
     "draw": draw_costs,
     "stream": stream_costs,
     "exam": exam_costs,
+    "notifications": notification_costs,
     "import": import_times,
     "latency": local_latency,
 }

@@ -223,7 +223,7 @@ def directory_page(
 
 def accounts_without_directory_entry() -> list[UserItem]:
     """Accounts made before the directory existed: a one-off maintenance Scan (never a request)."""
-    found = UserItem.scan(filter_condition=(UserItem.type == "User") & UserItem.GSI2PK.does_not_exist())
+    found = UserItem.scan(filter_condition=UserItem.GSI2PK.does_not_exist())  # other types are dropped below
     return [u for u in found if isinstance(u, UserItem)]
 
 

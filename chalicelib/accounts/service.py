@@ -152,10 +152,33 @@ def login(email: str, password: str, *, device: str, client_ip: str) -> TokenPai
     if user.two_factor:
         return _challenge(user)
     _rehash_if_needed(user, password)
+    known = _known_devices(user.user_id)
     session, tokens = _start_session(user, device)
     session.save()
+    _mail_if_new_device(user, session.device, known)
     logger.info("login succeeded", extra={"user_id": user.user_id})
     return tokens
+
+
+def _known_devices(user_id: str) -> set[str]:
+    return {s.device for s in data.list_sessions(user_id)}
+
+
+def _mail_if_new_device(user: UserItem, device: str, known: set[str]) -> None:
+    """Security mail (sent whatever the email preferences): a sign-in from a device never seen."""
+    if device in known:
+        return
+    context = {
+        "device": device,
+        "when": clock.iso(clock.now()),
+        "link": f"{get_settings().public_app_url}/forgot-password",
+    }
+    _security_mail(user, "new_sign_in", "New sign-in to your OpenMRCS account", context)
+
+
+def _security_mail(user: UserItem, template: str, subject: str, context: dict[str, str]) -> None:
+    values = {"name": user.display_name, **context}
+    get_sender().send(render(template, to=user.email, subject=subject, context=values))
 
 
 def _login_failed(user: UserItem | None) -> NoReturn:
@@ -537,8 +560,10 @@ def complete_two_factor(challenge: str, code: str, *, device: str) -> TokenPair:
         metrics.add_metric(name="TwoFactorFailed", unit="Count", value=1)
         raise Unauthorized("The code is not valid (or was already used).")
     limits.reset(limits.limit("2fa-attempts"), user.user_id)
+    known = _known_devices(user.user_id)
     session, tokens = _start_session(user, device)
     session.save()
+    _mail_if_new_device(user, session.device, known)
     logger.info("login succeeded", extra={"user_id": user.user_id, "two_factor": True})
     return tokens
 
@@ -575,7 +600,17 @@ def confirm_two_factor(principal: Principal, code: str) -> RecoveryCodes:
             ],
         )
     _forget_sessions_of(principal.user_id)
+    _mail_two_factor_change(user, "on")
     return RecoveryCodes(recovery_codes=codes)
+
+
+def _mail_two_factor_change(user: UserItem, state: str) -> None:
+    context = {
+        "state": state,
+        "when": clock.iso(clock.now()),
+        "link": f"{get_settings().public_app_url}/forgot-password",
+    }
+    _security_mail(user, "two_factor_changed", f"Two-factor sign-in turned {state}", context)
 
 
 def disable_two_factor(principal: Principal, code: str | None, password: str | None) -> None:
@@ -600,6 +635,7 @@ def disable_two_factor(principal: Principal, code: str | None, password: str | N
             ],
         )
     _forget_sessions_of(principal.user_id)
+    _mail_two_factor_change(user, "off")
 
 
 def _me(principal: Principal) -> UserItem:

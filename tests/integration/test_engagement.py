@@ -201,3 +201,47 @@ class TestAnnouncementMail:
         while run_pending():  # a page delivered twice changes nothing
             pass
         assert len(notes(client, inactive)) == 1
+
+
+class TestSecurityMail:
+    """Sent whatever the email preferences say, with no unsubscribe link."""
+
+    def test_a_sign_in_from_a_new_device_is_mailed_a_known_one_is_not(self, client, outbox):
+        account = learner(client, reminders=False, weekly_summary=False, announcements=False)
+        credentials = {"email": account["user"]["email"], "password": PASSWORD}
+        assert client.post("/auth/login", credentials).status == 200  # the device it registered from
+        laptop = {"User-Agent": "Firefox on a new laptop"}
+        assert client.post("/auth/login", credentials, headers=laptop).status == 200
+        assert client.post("/auth/login", credentials, headers=laptop).status == 200
+        alerts = [m for m in mails_to(outbox, account) if m["subject"] == "New sign-in to your OpenMRCS account"]
+        assert len(alerts) == 1 and "Firefox on a new laptop" in alerts[0]["body"]
+        assert alerts[0]["headers"] == {} and "Unsubscribe" not in alerts[0]["body"]
+
+    def test_two_factor_changes_are_mailed(self, client, outbox):
+        import pyotp
+
+        account = learner(client, reminders=False, weekly_summary=False, announcements=False)
+        token = account["access"]
+        secret = client.post("/me/2fa/setup", token=token).json["secret"]
+        assert client.post("/me/2fa/confirm", {"code": pyotp.TOTP(secret).now()}, token=token).status == 200
+        assert client.request("DELETE", "/me/2fa", {"password": PASSWORD}, token=token).status == 204
+        subjects = [m["subject"] for m in mails_to(outbox, account)]
+        assert subjects == ["Two-factor sign-in turned on", "Two-factor sign-in turned off"]
+
+
+@pytest.mark.allow_scan
+def test_accounts_made_before_the_directory_are_filed_once(client, outbox):
+    from chalicelib.accounts import data as accounts
+
+    old = learner(client)
+    user = accounts.get_user(old["user"]["id"])
+    assert user is not None
+    user.update(actions=[accounts.UserItem.GSI2PK.remove(), accounts.UserItem.GSI2SK.remove()])  # as before
+    admin = staff(client, Role.ADMIN)
+    assert run_job("index_user_directory") == {"filed": 1}
+    assert run_job("index_user_directory") == {"filed": 0}
+    body = {"title": "Hello all", "body": "Body.", "audience": {"all": True}, "email": True}
+    assert client.post("/admin/notifications", body, token=admin["access"]).status == 201
+    while run_pending():
+        pass
+    assert [m["subject"] for m in mails_to(outbox, old)] == ["Hello all"]

@@ -70,7 +70,7 @@ class TestTheInbox:
         assert read.status == 200 and read.json["is_read"] is True
         assert client.post(f"/me/notifications/{ids[0]}/read", token=token).status == 200  # again: no change
         assert inbox(client, token)["unread_count"] == 2
-        assert client.post("/notifications/read-all", token=token).json == {"unread_count": 0}
+        assert client.post("/me/notifications/read-all", token=token).json == {"unread_count": 0}
         page = inbox(client, token)
         assert page["unread_count"] == 0 and all(n["is_read"] for n in page["items"])
         later = service.notify(user_id, "exam", "Later", "Body")
