@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     suggest_low_score: Percent = 75.0
     suggest_max: Annotated[int, Field(ge=0, le=25)] = 5
     heartbeat_daily_cap_sec: Annotated[int, Field(gt=0, le=24 * 3600)] = 16 * 3600
+    # Study reminders: after this many days without study, at this local hour (one per that many days).
+    reminder_after_days: Annotated[int, Field(ge=1, le=29)] = 3
+    reminder_hour: Annotated[int, Field(ge=0, le=23)] = 18
 
     # Rate limits (README, "Security"): per account+IP, per account, per address, per user and per IP.
     login_max_failures: PositiveInt = 5  # per account and client IP, per login window

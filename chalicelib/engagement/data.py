@@ -82,3 +82,8 @@ def take_email(claim: EngagementClaim, now_epoch: int, stale_before: int) -> boo
 
 def email_sent(claim: EngagementClaim) -> None:
     claim.update(actions=[EngagementClaim.email_state.set("sent")])
+
+
+def release_email(claim: EngagementClaim) -> None:
+    """Give a taken mail back (its send failed): pending again for the next run."""
+    claim.update(actions=[EngagementClaim.email_state.set("pending"), EngagementClaim.email_taken_at.remove()])

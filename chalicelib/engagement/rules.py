@@ -41,9 +41,11 @@ def days_since(last_active: str, local: datetime) -> int:
     return (local.date() - date.fromisoformat(last_active)).days
 
 
-def reminder_due(last_active: str, local: datetime, *, after_days: int = REMINDER_AFTER_DAYS) -> bool:
+def reminder_due(
+    last_active: str, local: datetime, *, after_days: int = REMINDER_AFTER_DAYS, hour: int = REMINDER_HOUR
+) -> bool:
     """Their reminder hour, and no study for `after_days` days (the last day counted is a UTC day)."""
-    return local.hour == REMINDER_HOUR and days_since(last_active, local) >= after_days
+    return local.hour == hour and days_since(last_active, local) >= after_days
 
 
 def reminder_cutoff(local: datetime, *, after_days: int = REMINDER_AFTER_DAYS) -> str:

@@ -88,7 +88,11 @@ def deliver_once(
         return notified, False
     if not data.take_email(claim, clock.epoch(), clock.epoch() - rules.EMAIL_LEASE_SEC):
         return notified, False
-    get_sender().send(email)
+    try:
+        get_sender().send(email)
+    except Exception:
+        data.release_email(claim)  # refused, so not sent: the next run sends it at once
+        raise
     data.email_sent(claim)
     return notified, True
 
@@ -112,21 +116,23 @@ def _learner(user_id: str) -> UserItem | None:
 
 def send_study_reminders() -> dict[str, int]:
     now = clock.now()
+    settings = get_settings()
+    after, hour = settings.reminder_after_days, settings.reminder_hour
     tally = Tally()
     latest = analytics.last_active_days(rules.utc_days(now.date(), rules.ACTIVE_WINDOW_DAYS))
     for user_id, last_day in sorted(latest.items()):
-        if (now.date() - date.fromisoformat(last_day)).days < rules.REMINDER_AFTER_DAYS - 1:
+        if (now.date() - date.fromisoformat(last_day)).days < after - 1:
             continue  # studied too recently in any zone: no profile read
         user = _learner(user_id)
         local = rules.local_time(now, user.timezone) if user else now
-        if user is None or not rules.reminder_due(last_day, local):
+        if user is None or not rules.reminder_due(last_day, local, after_days=after, hour=hour):
             continue
-        tally.add(_remind(user, last_day, local))
+        tally.add(_remind(user, last_day, local, after))
     logger.info("study reminders", extra=tally.as_dict())
     return tally.as_dict()
 
 
-def _remind(user: UserItem, last_day: str, local: datetime) -> tuple[bool, bool]:
+def _remind(user: UserItem, last_day: str, local: datetime, after_days: int) -> tuple[bool, bool]:
     days = rules.days_since(last_day, local)
     link = f"{get_settings().public_app_url}/practice"
     note = Note(
@@ -136,7 +142,7 @@ def _remind(user: UserItem, last_day: str, local: datetime) -> tuple[bool, bool]
         "/practice",
     )
     email = _mail(user, "reminders", "study_reminder", "Time for a few questions", {"days": days, "link": link})
-    allowed = data.older_than(rules.reminder_cutoff(local))
+    allowed = data.older_than(rules.reminder_cutoff(local, after_days=after_days))
     return deliver_once(data.reminder_key(user.user_id), local.date().isoformat(), allowed, user, note, email, None)
 
 

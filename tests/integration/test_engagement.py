@@ -82,7 +82,7 @@ class TestStudyReminders:
             clock.move_to(TUESDAY_1700_UTC + timedelta(days=3))
             assert run_job("send_study_reminders")["notified"] == 2  # lapsed and quiet, still away: one more
 
-    def test_a_run_that_dies_after_the_note_mails_on_the_next_run_once(self, client, outbox, monkeypatch):
+    def test_a_failed_send_is_retried_by_the_next_run_once(self, client, outbox, monkeypatch):
         with time_machine.travel(TUESDAY_1700_UTC, tick=False):
             lapsed = learner(client, reminders=True)
             studied(lapsed, TUESDAY_1700_UTC.date() - timedelta(days=4))
@@ -96,9 +96,30 @@ class TestStudyReminders:
                 run_job("send_study_reminders")
             monkeypatch.setattr(OutboxEmailSender, "send", original)
             assert len(notes(client, lapsed)) == 1 and mails_to(outbox, lapsed) == []
-            assert run_job("send_study_reminders") == {"notified": 0, "emailed": 0}  # taken: within its lease
+            assert run_job("send_study_reminders") == {"notified": 0, "emailed": 1}
+            assert run_job("send_study_reminders") == {"notified": 0, "emailed": 0}
+            assert len(notes(client, lapsed)) == 1 and len(mails_to(outbox, lapsed)) == 1
+
+    def test_a_run_that_died_while_sending_is_retaken_after_the_lease(self, client, outbox, monkeypatch):
+        """A process killed between taking a mail and marking it sent (a Lambda timeout) leaves
+        it taken; the next runs leave it alone for 10 minutes, then send it."""
+        from chalicelib.engagement import data as claims
+
+        with time_machine.travel(TUESDAY_1700_UTC, tick=False):
+            lapsed = learner(client, reminders=True)
+            studied(lapsed, TUESDAY_1700_UTC.date() - timedelta(days=4))
+
+            def killed(self: OutboxEmailSender, email: Any) -> None:
+                raise SystemExit("the Lambda timed out")  # not an error the run can clean up after
+
+            monkeypatch.setattr(claims, "release_email", lambda claim: None)  # a dead process releases nothing
+            monkeypatch.setattr(OutboxEmailSender, "send", killed)
+            with pytest.raises(SystemExit):
+                run_job("send_study_reminders")
+            monkeypatch.undo()
+            assert run_job("send_study_reminders") == {"notified": 0, "emailed": 0}  # within the lease
         with time_machine.travel(TUESDAY_1700_UTC + timedelta(minutes=11), tick=False):
-            assert run_job("send_study_reminders") == {"notified": 0, "emailed": 1}  # the lease ran out
+            assert run_job("send_study_reminders") == {"notified": 0, "emailed": 1}
             assert run_job("send_study_reminders") == {"notified": 0, "emailed": 0}
             assert len(notes(client, lapsed)) == 1 and len(mails_to(outbox, lapsed)) == 1
 
@@ -129,6 +150,34 @@ class TestWeeklySummary:
         assert "<li>Questions answered: 20, 75% correct</li>" in mail["html"]
         assert mail["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert mail["headers"]["List-Unsubscribe"].startswith("<http") and "unsubscribe?token=" in mail["body"]
+
+    def test_a_run_that_crashes_part_way_is_finished_by_the_next_once(self, client, outbox, monkeypatch):
+        """Several learners due at once; the run dies on a write after the first learner's claim.
+        The next run finishes the rest and repeats nothing."""
+        from botocore.client import BaseClient
+
+        with time_machine.travel(self.LOS_ANGELES_MONDAY, tick=False):
+            learners = [learner(client, "America/Los_Angeles") for _ in range(3)]
+            for account in learners:
+                studied(account, date(2026, 11, 24), answered=4, correct=2, seconds=600)
+            original = BaseClient._make_api_call
+            writes = {"count": 0}
+
+            def crash_on_the_third_transaction(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+                if operation == "TransactWriteItems":
+                    writes["count"] += 1
+                    if writes["count"] == 3:
+                        raise RuntimeError("the job's Lambda timed out")
+                return original(self, operation, params)
+
+            monkeypatch.setattr(BaseClient, "_make_api_call", crash_on_the_third_transaction)
+            with pytest.raises(RuntimeError):
+                run_job("send_weekly_summaries")
+            monkeypatch.undo()
+            assert run_job("send_weekly_summaries") == {"notified": 1, "emailed": 1}
+            assert run_job("send_weekly_summaries") == {"notified": 0, "emailed": 0}
+            for account in learners:
+                assert len(notes(client, account)) == 1 and len(mails_to(outbox, account)) == 1
 
 
 class TestUnsubscribe:
@@ -245,3 +294,22 @@ def test_accounts_made_before_the_directory_are_filed_once(client, outbox):
     while run_pending():
         pass
     assert [m["subject"] for m in mails_to(outbox, old)] == ["Hello all"]
+
+
+def test_the_reminder_hour_and_gap_are_settings(client, monkeypatch):
+    from chalicelib.core.config import get_settings
+
+    monkeypatch.setenv("REMINDER_AFTER_DAYS", "7")
+    monkeypatch.setenv("REMINDER_HOUR", "9")
+    get_settings.cache_clear()
+    try:
+        nine = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+        with time_machine.travel(nine, tick=False):
+            away_five, away_eight = learner(client), learner(client)
+            studied(away_five, nine.date() - timedelta(days=5))
+            studied(away_eight, nine.date() - timedelta(days=8))
+            assert run_job("send_study_reminders")["notified"] == 1
+            assert notes(client, away_five) == [] and len(notes(client, away_eight)) == 1
+    finally:
+        monkeypatch.undo()  # the environment first, then forget the settings built from it
+        get_settings.cache_clear()
