@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 PYTEST_WORKERS ?= 2
 
-.PHONY: dev test lint typecheck unit bench routes seed job jobs outbox create-admin deploy verify-deploy replay reconcile clean
+.PHONY: chromium dev test lint typecheck unit bench routes seed job jobs outbox create-admin deploy verify-deploy replay reconcile clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,13 @@ venv: $(STAMP)
 dev: $(STAMP) ## API at http://127.0.0.1:$${PORT:-8000}/api/v1 on embedded DynamoDB with seed data
 	$(BIN)/python -m local_stack.server
 
-test: $(STAMP) lint typecheck ## ruff, mypy and the whole pytest suite against moto
+test: $(STAMP) chromium lint typecheck ## ruff, mypy and the whole pytest suite against moto (browser tests in Chromium)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+
+chromium: ## Debian's chromium for the browser tests, installed when missing
+	@command -v chromium >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -17,6 +17,7 @@ from chalicelib.core.routing import (
     register_routes,
 )
 from chalicelib.route_index import ROUTES
+from chalicelib.system.console import add_console_routes
 
 if TYPE_CHECKING:
     from chalicelib.core.security import Principal
@@ -30,6 +31,7 @@ app.register_middleware(http_middleware, "http")
 # here from the generated index, so a cold start imports no domain: a route's domain is imported by
 # its first request (chalicelib/core/routing.py).
 register_routes(app, API_PREFIX, ROUTES)
+add_console_routes(app)  # the staff console's static files, same deployment (chalicelib/console/)
 install_method_fallbacks(app)
 
 
