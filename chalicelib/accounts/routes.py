@@ -39,6 +39,9 @@ def _device(call: Call) -> str:
     return call.header("user-agent") or "unknown"
 
 
+# Examples in the API reference are the spec's own ("openmrcs-backend-spec.md").
+
+
 @endpoint(
     "/auth/register",
     "POST",
@@ -66,6 +69,8 @@ def register(call: Call) -> RegisterResponse:
     response=TokenPair | TwoFactorChallenge,
     no_store=True,
     errors=(400, 401, 422, 429),
+    example_request={"email": "user@example.com", "password": "secret"},
+    example_response={"access": "jwt...", "refresh": "jwt..."},
 )
 def login(call: Call) -> TokenPair | TwoFactorChallenge:
     return service.login(call.body.email, call.body.password, device=_device(call), client_ip=call.client_ip)

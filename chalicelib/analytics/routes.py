@@ -23,6 +23,63 @@ TAGS = ("analytics",)
 
 
 # The taxonomy with the learner's progress: served here because the progress is this domain's.
+# The spec's example (its numbers and names, with the fields this API adds), shown in the API reference.
+DASHBOARD_EXAMPLE = {
+    "overall_progress": {"completed": 18, "total": 25},
+    "performance": {"avg_score_percent": 78, "correct": 245, "incorrect": 69},
+    "study_time": {"hours_this_week": 14.5, "delta_vs_last_week": 2.5},
+    "recent_activity": {
+        "last_practice": {
+            "days_ago": 2,
+            "score_percent": 80,
+            "correct": 20,
+            "incorrect": 5,
+            "categories": ["Anatomy & Embryology", "Cancer and Palliative Care"],
+        },
+        "last_exam": {
+            "days_ago": 5,
+            "exam": "Exam A, Paper 2",
+            "score_percent": 72,
+            "time_spent_min": 165,
+            "answered": 180,
+        },
+    },
+    "suggested_topics": [
+        {"category": "Anatomy & Embryology", "slug": "anatomy-embryology", "score_percent": 54, "reason": "Low Score"}
+    ],
+    "featured_resources": [
+        {
+            "id": "r1",
+            "kind": "video",
+            "title": "Surgical Anatomy of the Abdomen",
+            "duration_sec": 750,
+            "url": "https://example.com/video",
+            "thumbnail_url": None,
+            "alt_text": "",
+        }
+    ],
+}
+# The spec's entries, with the fields this API adds.
+CATEGORIES_EXAMPLE = [
+    {
+        "slug": "anatomy-embryology",
+        "name": "Anatomy & Embryology",
+        "description": "",
+        "order": 0,
+        "question_count": 640,
+        "progress": {"answered": 320, "correct": 172, "score_percent": 53.75},
+    },
+    {
+        "slug": "orthopaedic-surgery",
+        "name": "Orthopaedic Surgery",
+        "description": "",
+        "order": 1,
+        "question_count": 380,
+        "progress": {"answered": 110, "correct": 69, "score_percent": 62.73},
+    },
+]
+
+
 @endpoint(
     "/categories",
     "GET",
@@ -30,6 +87,7 @@ TAGS = ("analytics",)
     tags=("taxonomy",),
     auth="optional",
     response=list[CategoryOut],
+    example_response=CATEGORIES_EXAMPLE,
 )
 def list_categories(call: Call) -> list[CategoryOut]:
     return service.categories_with_progress(call.principal)
@@ -55,6 +113,7 @@ def category_detail(call: Call) -> CategoryDetail:
     tags=("dashboard",),
     response=Dashboard,
     errors=(401,),
+    example_response=DASHBOARD_EXAMPLE,
 )
 def dashboard(call: Call) -> Dashboard:
     return service.dashboard(call.user)

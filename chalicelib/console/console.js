@@ -1,7 +1,8 @@
 // The staff console: talks only to the public JSON API (/api/v1). Tokens live in this module's
 // memory (never in localStorage or cookies): a reload means signing in again; the refresh token
 // renews the access token when it expires.
-const API = "/api/v1";
+// Where the API is, as the page was served (behind API Gateway the path may start with the stage).
+const API = document.querySelector('meta[name="api-base"]').content;
 const STAFF = new Set(["editor", "examiner", "admin"]);
 const session = { access: null, refresh: null, challenge: null };
 

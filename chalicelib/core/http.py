@@ -50,7 +50,12 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
 }
-DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+# Swagger UI styles elements inline (style attributes), so the reference page allows inline styles;
+# scripts, fonts and requests stay on this origin.
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 
 
 @dataclass
@@ -72,6 +77,8 @@ class Endpoint:
     content_types: list[str]
     errors: tuple[int, ...]
     max_body_bytes: int
+    example_request: Any = None  # shown in the API reference (from the spec where it has one)
+    example_response: Any = None
     _adapter: TypeAdapter[Any] | None = field(default=None, repr=False)
 
     def dump(self, result: Any) -> Any:
@@ -148,6 +155,8 @@ def endpoint(
     errors: tuple[int, ...] = (),
     max_body_bytes: int = MAX_JSON_BYTES,
     name: str | None = None,
+    example_request: Any = None,
+    example_response: Any = None,
 ) -> Callable[[Callable[[Call], Any]], Callable[[Call], Any]]:
     """Declare a route. `name` (default: the function's) must be unique: one function may serve
     two paths under two names."""
@@ -169,6 +178,8 @@ def endpoint(
             content_types=content_types or JSON_TYPES,
             errors=errors,
             max_body_bytes=max_body_bytes,
+            example_request=example_request,
+            example_response=example_response,
         )
         ENDPOINTS.append(spec)
         HANDLERS[(method, path)] = Handler(spec, fn)

@@ -27,6 +27,38 @@ EXAMINERS = (Role.EXAMINER,)
 STAFF_ERRORS = (400, 401, 403, 404, 409, 422)
 
 
+# The spec's examples, with its numeric ids written as the strings this API uses.
+TEMPLATES_EXAMPLE = [
+    {
+        "id": "1",
+        "name": "Exam A, Paper 2",
+        "paper": "Paper 2",
+        "duration_minutes": 180,
+        "total_questions": 180,
+        "description": "",
+        "pass_mark_percent": 60.0,
+    }
+]
+REVIEW_EXAMPLE = {
+    "id": "77",
+    "template": {"name": "Exam A, Paper 2"},
+    "score_percent": 72,
+    "passed": True,
+    "attempts": [
+        {
+            "question_id": "1001",
+            "category": "anatomy-embryology",
+            "selected_option_ids": ["9001"],
+            "correct_option_ids": ["9001"],
+            "is_correct": True,
+            "time_spent_sec": 54,
+            "explanation": "...",
+        }
+    ],
+    "categories": [{"category": "Anatomy & Embryology", "total": 1, "correct": 1, "score_percent": 100.0}],
+}
+
+
 @endpoint(
     "/exams/templates",
     "GET",
@@ -34,6 +66,7 @@ STAFF_ERRORS = (400, 401, 403, 404, 409, 422)
     tags=TAGS,
     auth="optional",
     response=list[TemplateStaffOut | TemplateOut],
+    example_response=TEMPLATES_EXAMPLE,
 )
 def list_templates(call: Call) -> list[TemplateOut]:
     return service.list_templates(call.principal)
@@ -180,6 +213,7 @@ def submit(call: Call) -> Result:
     tags=TAGS,
     response=Review,
     errors=(401, 404, 409),
+    example_response=REVIEW_EXAMPLE,
 )
 def review(call: Call) -> Review:
     return service.review(call.user, call.params["session_id"])

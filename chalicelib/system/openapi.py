@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import json
 import re
 from functools import lru_cache
 from typing import Any
@@ -16,6 +14,18 @@ from chalicelib.core.routing import load_all
 from chalicelib.route_index import ROUTES
 
 REF = "#/components/schemas/{model}"
+AUTH_GUIDE = """Question bank, Practice Mode, mock exams, progress analytics and notifications for MRCS candidates.
+
+**Authenticating.** `POST /auth/login` with `{"email", "password"}` answers `{"access", "refresh"}`
+(or, for an account with two-factor sign-in, a `challenge` to send with a code to `POST /auth/2fa`).
+Send the access token as `Authorization: Bearer <access>` (here: the Authorize button). It lives 15
+minutes; `POST /auth/refresh` with `{"refresh"}` answers a new pair (the old refresh token stops
+working). `POST /auth/logout` ends the device's session everywhere.
+
+**Errors** share one envelope: `{"error": {"code", "message", "details": [{"field", "message", "type"}]},
+"request_id"}`; `details` names the fields of a 422.
+
+**Ids** are opaque strings: store them and send them back; never parse them or assume a number."""
 STATUS_TEXT = {
     400: "Malformed request",
     401: "Not authenticated",
@@ -65,16 +75,20 @@ def openapi_document() -> dict[str, Any]:
         "info": {
             "title": "OpenMRCS API",
             "version": "1.0.0",
-            "description": (
-                "Question bank, Practice Mode, mock exams and progress analytics for MRCS candidates. "
-                "Every id is an opaque string: store it and send it back; never parse it or assume a number."
-            ),
+            "description": AUTH_GUIDE,
         },
         "servers": [{"url": API_PREFIX}],
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "The `access` token of POST /auth/login (15 minutes; POST /auth/refresh renews).",
+                }
+            },
         },
     }
 
@@ -119,10 +133,10 @@ def _operation(spec: Endpoint, key_map: dict[Any, Any]) -> dict[str, Any]:
     if spec.roles:
         operation["x-roles"] = [role.value for role in spec.roles]
     if spec.body is not None:
-        operation["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": _schema_for(spec.body, key_map)}},
-        }
+        body: dict[str, Any] = {"schema": _schema_for(spec.body, key_map)}
+        if spec.example_request is not None:
+            body["example"] = spec.example_request
+        operation["requestBody"] = {"required": True, "content": {"application/json": body}}
     return operation
 
 
@@ -153,51 +167,67 @@ def _parameters(spec: Endpoint, key_map: dict[Any, Any]) -> list[dict[str, Any]]
 def _responses(spec: Endpoint, key_map: dict[Any, Any]) -> dict[str, Any]:
     success: dict[str, Any] = {"description": "Success"}
     if spec.response is not None and spec.status != 204:
-        success["content"] = {"application/json": {"schema": _schema_for(spec.response, key_map)}}
+        content: dict[str, Any] = {"schema": _schema_for(spec.response, key_map)}
+        if spec.example_response is not None:
+            content["example"] = spec.example_response
+        success["content"] = {"application/json": content}
     responses: dict[str, Any] = {str(spec.status): success}
     implied = {401} if spec.auth == "user" else set()
     if spec.roles:
         implied.add(403)
     for status in sorted(set(spec.errors) | implied):
+        error = {"schema": {"$ref": REF.format(model="Error")}, "example": _error_example(status)}
         responses[str(status)] = {
             "description": STATUS_TEXT.get(status, "Error"),
-            "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}},
+            "content": {"application/json": error},
         }
     return responses
 
 
-def docs_page() -> str:
-    """A self-contained HTML reference of the API: no scripts, no fonts, no network."""
-    document = openapi_document()
-    sections = []
-    for path, operations in document["paths"].items():
-        for method, operation in operations.items():
-            sections.append(_operation_html(path, method, operation))
-    style = (
-        "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}"
-        "section{border-top:1px solid #ddd;padding:.6rem 0}code{background:#f3f3f3;padding:0 .2rem}"
-        ".m{display:inline-block;min-width:4.5rem;font-weight:700}details pre{background:#f7f7f7;padding:.5rem;"
-        "overflow:auto}"
-    )
-    return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>OpenMRCS API</title>"
-        f"<style>{style}</style></head><body><h1>OpenMRCS API</h1>"
-        f"<p>{html.escape(document['info']['description'])} Base path <code>{API_PREFIX}</code>. "
-        "Machine-readable: <a href='openapi.json'>openapi.json</a>.</p>" + "".join(sections) + "</body></html>"
-    )
+def _error_example(status: int) -> dict[str, Any]:
+    """Every error has the same envelope; a 422 names the field."""
+    code = {
+        400: "malformed_request",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        409: "conflict",
+        413: "payload_too_large",
+        415: "unsupported_media_type",
+        422: "validation_error",
+        429: "rate_limited",
+        503: "service_busy",
+    }.get(status, "error")
+    details = [{"field": "email", "message": "value is not a valid email address", "type": "value_error"}]
+    return {
+        "error": {
+            "code": code,
+            "message": STATUS_TEXT.get(status, "Error") + ".",
+            "details": details if status == 422 else [],
+        },
+        "request_id": "5f0c2a9e-1d4b-4c8e-9a47-3f1e2b7c6d10",
+    }
 
 
-def _operation_html(path: str, method: str, operation: dict[str, Any]) -> str:
-    roles = operation.get("x-roles")
-    auth = "public" if "security" not in operation else ("roles: " + ", ".join(roles) if roles else "signed in")
-    body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
-    statuses = ", ".join(operation["responses"])
-    parts = [
-        f"<section><h3><span class='m'>{method.upper()}</span><code>{html.escape(path)}</code></h3>",
-        f"<p>{html.escape(operation['summary'])} <small>({html.escape(auth)}; responses {statuses})</small></p>",
-    ]
-    if body:
-        parts.append(
-            f"<details><summary>Request body</summary><pre>{html.escape(json.dumps(body, indent=1))}</pre></details>"
-        )
-    return "".join(parts) + "</section>"
+DOCS_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>OpenMRCS API reference</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="{prefix}/docs-assets/swagger-ui.css">
+</head>
+<body>
+<main id="swagger-ui" data-spec="{prefix}/api/v1/openapi.json"></main>
+<script src="{prefix}/docs-assets/swagger-ui-bundle.js"></script>
+<script src="{prefix}/docs-assets/docs.js"></script>
+</body>
+</html>
+"""
+
+
+def docs_page(prefix: str) -> str:
+    """The API reference: Swagger UI (vendored, pinned: chalicelib/system/apidocs/) rendering the
+    OpenAPI document, grouped by tag, with the examples and an Authorize button for a bearer token."""
+    return DOCS_PAGE.format(prefix=prefix)

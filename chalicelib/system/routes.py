@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from chalicelib.core.config import get_settings
 from chalicelib.core.http import DOCS_CSP, Call, Headers, endpoint, json_response
+from chalicelib.system.console import path_prefix
 from chalicelib.system.openapi import docs_page, openapi_document
 
 SYSTEM = ("system",)
@@ -30,4 +31,4 @@ def openapi(call: Call) -> Response:
 @endpoint("/docs", "GET", summary="Human-readable API reference (works offline)", tags=SYSTEM, auth="public")
 def docs(call: Call) -> Response:
     headers: Headers = {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": DOCS_CSP}
-    return Response(body=docs_page(), status_code=200, headers=headers)
+    return Response(body=docs_page(path_prefix(call.request)), status_code=200, headers=headers)
