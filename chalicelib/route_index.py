@@ -12,6 +12,7 @@ ROUTES: tuple[Route, ...] = (
     ('POST', '/admin/notifications', 'chalicelib.notifications.routes', 'chalicelib_notifications_routes_create_broadcast', ('application/json',)),
     ('DELETE', '/admin/notifications/{broadcast_id}', 'chalicelib.notifications.routes', 'chalicelib_notifications_routes_withdraw_broadcast', ('application/json',)),
     ('PATCH', '/admin/notifications/{broadcast_id}', 'chalicelib.notifications.routes', 'chalicelib_notifications_routes_update_broadcast', ('application/json',)),
+    ('GET', '/admin/users', 'chalicelib.accounts.routes', 'chalicelib_accounts_routes_search_users', ('application/json',)),
     ('PATCH', '/admin/users/{user_id}', 'chalicelib.accounts.routes', 'chalicelib_accounts_routes_change_role', ('application/json',)),
     ('PUT', '/admin/users/{user_id}/accommodations', 'chalicelib.exams.routes', 'chalicelib_exams_routes_set_accommodation', ('application/json',)),
     ('GET', '/analytics/categories', 'chalicelib.analytics.routes', 'chalicelib_analytics_routes_categories', ('application/json',)),

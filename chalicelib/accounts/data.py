@@ -14,6 +14,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from chalicelib.core.db import TableItem, is_condition_failure, transaction, user_pk
@@ -198,7 +199,34 @@ def new_user_items(user: UserItem) -> tuple[EmailClaim, UserItem]:
     claim = EmailClaim(PK=email_pk(user.email), SK="EMAIL", user_id=user.user_id)
     user.PK, user.SK = user_pk(user.user_id), PROFILE_SK
     user.GSI2PK, user.GSI2SK = directory_key(user.user_id, int(user.created_at))
+    user.GSI1PK, user.GSI1SK = email_index_key(user.role, user.email, user.user_id)
     return claim, user
+
+
+# --- staff search by email prefix and role (GSI1 on the profile): one partition per role, ordered
+# by address, so a prefix is one Query per role; an account's entry moves with its role.
+ROLES_INDEXED = ("admin", "editor", "examiner", "user")
+
+
+def email_index_key(role: str, email: str, user_id: str) -> tuple[str, str]:
+    return f"USERS#ROLE#{role}", f"{email}#{user_id}"
+
+
+def role_actions(user: UserItem, role: str) -> list[Action]:
+    """A role change also moves the account's search entry (the caller's update applies both)."""
+    pk, sk = email_index_key(role, user.email, user.user_id)
+    return [UserItem.role.set(role), UserItem.GSI1PK.set(pk), UserItem.GSI1SK.set(sk)]
+
+
+def users_by_email(role: str, prefix: str, after: str | None, limit: int) -> list[UserItem]:
+    """Accounts of one role whose address starts with `prefix`, in address order, after `after`."""
+    pk = f"USERS#ROLE#{role}"
+    condition: Condition | None = (
+        (UserItem.GSI1SK.startswith(prefix) if prefix else None)
+        if after is None  # else: past the last one shown, still within the prefix
+        else UserItem.GSI1SK.between(after + "\x00", prefix + "\U0010ffff")
+    )
+    return [u for u in UserItem.gsi1.query(pk, condition, limit=limit) if isinstance(u, UserItem)]
 
 
 # --- the user directory: every account, for work that must reach all of them (announcement mail) --
@@ -223,13 +251,21 @@ def directory_page(
 
 def accounts_without_directory_entry() -> list[UserItem]:
     """Accounts made before the directory existed: a one-off maintenance Scan (never a request)."""
-    found = UserItem.scan(filter_condition=UserItem.GSI2PK.does_not_exist())  # other types are dropped below
+    missing = UserItem.GSI2PK.does_not_exist() | UserItem.GSI1PK.does_not_exist()
+    found = UserItem.scan(filter_condition=missing)  # other types are dropped below
     return [u for u in found if isinstance(u, UserItem)]
 
 
 def add_directory_entry(user: UserItem) -> None:
     pk, sk = directory_key(user.user_id, int(user.created_at))
-    user.update(actions=[UserItem.GSI2PK.set(pk), UserItem.GSI2SK.set(sk)], add_version_condition=False)
+    search_pk, search_sk = email_index_key(user.role, user.email, user.user_id)
+    actions: list[Action] = [
+        UserItem.GSI2PK.set(pk),
+        UserItem.GSI2SK.set(sk),
+        UserItem.GSI1PK.set(search_pk),
+        UserItem.GSI1SK.set(search_sk),
+    ]
+    user.update(actions=actions, add_version_condition=False)
 
 
 def new_session(user_id: str, session_id: str, jti: str, device: str, now: int, expires_at: int) -> AuthSession:

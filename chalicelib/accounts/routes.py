@@ -27,8 +27,10 @@ from chalicelib.accounts.schemas import (
     UnsubscribeQuery,
     UpdateProfileRequest,
     UserOut,
+    UserSearchQuery,
 )
 from chalicelib.core.http import Call, Headers, endpoint
+from chalicelib.core.pagination import Page
 from chalicelib.core.security import Role
 
 AUTH = ("auth",)
@@ -205,6 +207,21 @@ def list_sessions(call: Call) -> list[SessionOut]:
 )
 def revoke_session(call: Call) -> None:
     service.revoke_session(call.user, call.params["session_id"])
+
+
+@endpoint(
+    "/admin/users",
+    "GET",
+    summary="Find accounts by address prefix and role (admins; no table scan)",
+    tags=("admin",),
+    roles=(Role.ADMIN,),
+    query=UserSearchQuery,
+    response=Page[UserOut],
+    no_store=True,
+    errors=(400, 401, 403, 422),
+)
+def search_users(call: Call) -> Page[UserOut]:
+    return service.search_users(call.query.email, call.query.role, call.query.limit, call.query.cursor)
 
 
 @endpoint(

@@ -10,6 +10,7 @@ import email_validator
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, HttpUrl, StringConstraints
 
 from chalicelib.core.config import get_settings
+from chalicelib.core.pagination import PageQuery
 from chalicelib.core.schemas import PatchModel
 from chalicelib.core.security import Role
 
@@ -176,3 +177,10 @@ class UnsubscribeQuery(BaseModel):
 
 class Unsubscribed(BaseModel):
     unsubscribed: str = Field(description="The kind of email turned off (reminders, weekly_summary, announcements).")
+
+
+class UserSearchQuery(PageQuery):
+    email: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254)] = Field(
+        "", description="The start of the address (case-insensitive); empty lists everyone, in address order."
+    )
+    role: Role | None = Field(None, description="Only accounts with this role.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, replace
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pyotp
 from pynamodb.exceptions import TransactWriteError, UpdateError
@@ -33,6 +33,7 @@ from chalicelib.core.db import is_condition_failure, retry_on_conflict
 from chalicelib.core.email import get_sender, render
 from chalicelib.core.errors import ApiError, Conflict, NotFound, TooManyRequests, Unauthorized, field_error
 from chalicelib.core.observability import logger, metrics
+from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.core.security import (
     Principal,
     Role,
@@ -492,11 +493,37 @@ def change_role(actor: Principal, user_id: str, role: Role) -> UserOut:
         actor.user_id, "user.role_changed", "user", user_id, before={"role": user.role}, after={"role": role.value}
     )
     with audited_transaction(change, otherwise=Conflict("The user changed meanwhile; retry.")) as tx:
-        tx.update(user, actions=[UserItem.role.set(role.value), UserItem.updated_at.set(_now_ms())])  # version-checked
+        actions = [*data.role_actions(user, role.value), UserItem.updated_at.set(_now_ms())]
+        tx.update(user, actions=actions)  # version-checked
     user.role = role.value
     _forget_sessions_of(user_id)
     logger.info("role changed", extra={"target_user_id": user_id, "role": role.value})
     return to_user_out(user)
+
+
+def search_users(email_prefix: str, role: Role | None, limit: int, cursor: str | None) -> Page[UserOut]:
+    """Staff search by address prefix (and role): one Query per role searched, merged in address
+    order; the cursor remembers where each role's list stopped and which lists are finished."""
+    roles = [role.value] if role is not None else list(data.ROLES_INDEXED)
+    scope = f"user-search:{email_prefix}:{role.value if role else '*'}"
+    state: dict[str, Any] = (decode_cursor(cursor, scope) if cursor else None) or {"after": {}, "done": []}
+    fetched = {
+        each: data.users_by_email(each, email_prefix, state["after"].get(each), limit + 1)
+        for each in roles
+        if each not in state["done"]
+    }
+    ordered = sorted((u for users in fetched.values() for u in users), key=lambda u: (u.email, u.user_id))
+    page = ordered[:limit]
+    for each, users in fetched.items():
+        shown = [u for u in page if u.role == each]
+        if shown:
+            state["after"][each] = str(shown[-1].GSI1SK)
+        if len(shown) == len(users) and len(users) <= limit:  # all of this role's matches are shown
+            state["done"].append(each)
+    more = any(each not in state["done"] for each in roles)
+    return Page[UserOut](
+        items=[to_user_out(u) for u in page], next_cursor=encode_cursor(state, scope) if more else None
+    )
 
 
 # --- provisioning (CLI and seeds, never HTTP) ----------------------------------------------------
@@ -526,7 +553,7 @@ def promote_to_admin(email: str) -> UserOut:
     user = data.get_user(claim.user_id) if claim else None
     if user is None:
         raise NotFound("No such user.")
-    user.update(actions=[UserItem.role.set(Role.ADMIN.value), UserItem.updated_at.set(_now_ms())])
+    user.update(actions=[*data.role_actions(user, Role.ADMIN.value), UserItem.updated_at.set(_now_ms())])
     user.role = Role.ADMIN.value
     return to_user_out(user)
 

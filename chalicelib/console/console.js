@@ -9,7 +9,15 @@ const session = { access: null, refresh: null, challenge: null };
 const $ = (id) => document.getElementById(id);
 
 function show(id) {
-  for (const section of ["sign-in", "home"]) $(section).hidden = section !== id;
+  for (const section of ["sign-in", "home", "users", "audit"]) $(section).hidden = section !== id;
+}
+
+// Builds an element with text content only: API data never becomes markup.
+function el(tag, text, attributes = {}) {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  return node;
 }
 
 function say(message) {
@@ -72,6 +80,7 @@ async function enter(tokens) {
   }
   $("who-text").textContent = `${me.display_name} (${me.role})`;
   $("who").hidden = false;
+  for (const node of document.querySelectorAll("[data-admin]")) node.hidden = me.role !== "admin";
   $("home-email").textContent = me.email;
   $("home-role").textContent = me.role;
   show("home");
@@ -86,7 +95,99 @@ async function leave() {
   $("sign-in-form").hidden = false;
   $("code-form").hidden = true;
   $("sign-in-form").reset();
-  show("sign-in");
+  // --- users (admins) ---------------------------------------------------------------------------
+
+let usersCursor = null;
+
+async function searchUsers(more) {
+  fail("");
+  const query = new URLSearchParams({ email: $("users-email").value, limit: "20" });
+  if ($("users-role").value) query.set("role", $("users-role").value);
+  if (more && usersCursor) query.set("cursor", usersCursor);
+  try {
+    const page = await call("GET", `/admin/users?${query}`);
+    const body = $("users-table").querySelector("tbody");
+    if (!more) body.replaceChildren();
+    for (const user of page.items) body.append(userRow(user));
+    usersCursor = page.next_cursor;
+    $("users-table").hidden = false;
+    $("users-more").hidden = !usersCursor;
+    say(`${body.children.length} account(s) shown.`);
+  } catch (error) {
+    fail(error.message);
+  }
+}
+
+function userRow(user) {
+  const row = el("tr");
+  row.append(el("td", user.email), el("td", user.display_name), el("td", user.role));
+  const cell = el("td");
+  const form = el("form", undefined, { class: "inline" });
+  const inputId = `extra-${user.id}`;
+  const input = el("input", undefined, { id: inputId, type: "number", min: "0", max: "200", value: "0" });
+  form.append(el("label", `Extra time for ${user.email} (%)`, { for: inputId, class: "visually-hidden" }), input);
+  form.append(el("button", "Grant", { type: "submit", "aria-label": `Grant extra time to ${user.email}` }));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    fail("");
+    try {
+      const percent = Number(input.value);
+      await call("PUT", `/admin/users/${encodeURIComponent(user.id)}/accommodations`, { extra_time_percent: percent });
+      say(`Extra time for ${user.email} set to ${percent}%.`);
+    } catch (error) {
+      fail(error.details && error.details.length ? error.details.map((d) => d.message).join(" ") : error.message);
+    }
+  });
+  cell.append(form);
+  row.append(cell);
+  return row;
+}
+
+$("users-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  searchUsers(false);
+});
+$("users-more").addEventListener("click", () => searchUsers(true));
+
+// --- audit log (admins) -----------------------------------------------------------------------
+
+$("audit-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  fail("");
+  fieldErrors([]);
+  const query = new URLSearchParams({ limit: "50" });
+  if ($("audit-entity").value) query.set("entity", $("audit-entity").value.trim());
+  try {
+    const page = await call("GET", `/admin/audit?${query}`);
+    const list = $("audit-list");
+    list.replaceChildren();
+    for (const entry of page.items) {
+      const item = el("li");
+      item.append(el("strong", entry.action), el("span", ` by ${entry.actor_id} at ${entry.at}`));
+      const changes = el("pre", JSON.stringify({ before: entry.before, after: entry.after }, null, 1));
+      item.append(changes);
+      list.append(item);
+    }
+    say(`${page.items.length} event(s).`);
+  } catch (error) {
+    fieldErrors(error.details);
+    fail(error.message);
+  }
+});
+
+for (const [button, section, focus] of [
+  ["go-home", "home", "home-title"],
+  ["go-users", "users", "users-email"],
+  ["go-audit", "audit", "audit-entity"],
+]) {
+  $(button).addEventListener("click", () => {
+    fail("");
+    show(section);
+    $(focus).focus();
+  });
+}
+
+show("sign-in");
 }
 
 $("sign-in-form").addEventListener("submit", async (event) => {
@@ -126,5 +227,97 @@ $("sign-out").addEventListener("click", async () => {
   say("Signed out.");
   $("email").focus();
 });
+
+// --- users (admins) ---------------------------------------------------------------------------
+
+let usersCursor = null;
+
+async function searchUsers(more) {
+  fail("");
+  const query = new URLSearchParams({ email: $("users-email").value, limit: "20" });
+  if ($("users-role").value) query.set("role", $("users-role").value);
+  if (more && usersCursor) query.set("cursor", usersCursor);
+  try {
+    const page = await call("GET", `/admin/users?${query}`);
+    const body = $("users-table").querySelector("tbody");
+    if (!more) body.replaceChildren();
+    for (const user of page.items) body.append(userRow(user));
+    usersCursor = page.next_cursor;
+    $("users-table").hidden = false;
+    $("users-more").hidden = !usersCursor;
+    say(`${body.children.length} account(s) shown.`);
+  } catch (error) {
+    fail(error.message);
+  }
+}
+
+function userRow(user) {
+  const row = el("tr");
+  row.append(el("td", user.email), el("td", user.display_name), el("td", user.role));
+  const cell = el("td");
+  const form = el("form", undefined, { class: "inline" });
+  const inputId = `extra-${user.id}`;
+  const input = el("input", undefined, { id: inputId, type: "number", min: "0", max: "200", value: "0" });
+  form.append(el("label", `Extra time for ${user.email} (%)`, { for: inputId, class: "visually-hidden" }), input);
+  form.append(el("button", "Grant", { type: "submit", "aria-label": `Grant extra time to ${user.email}` }));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    fail("");
+    try {
+      const percent = Number(input.value);
+      await call("PUT", `/admin/users/${encodeURIComponent(user.id)}/accommodations`, { extra_time_percent: percent });
+      say(`Extra time for ${user.email} set to ${percent}%.`);
+    } catch (error) {
+      fail(error.details && error.details.length ? error.details.map((d) => d.message).join(" ") : error.message);
+    }
+  });
+  cell.append(form);
+  row.append(cell);
+  return row;
+}
+
+$("users-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  searchUsers(false);
+});
+$("users-more").addEventListener("click", () => searchUsers(true));
+
+// --- audit log (admins) -----------------------------------------------------------------------
+
+$("audit-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  fail("");
+  fieldErrors([]);
+  const query = new URLSearchParams({ limit: "50" });
+  if ($("audit-entity").value) query.set("entity", $("audit-entity").value.trim());
+  try {
+    const page = await call("GET", `/admin/audit?${query}`);
+    const list = $("audit-list");
+    list.replaceChildren();
+    for (const entry of page.items) {
+      const item = el("li");
+      item.append(el("strong", entry.action), el("span", ` by ${entry.actor_id} at ${entry.at}`));
+      const changes = el("pre", JSON.stringify({ before: entry.before, after: entry.after }, null, 1));
+      item.append(changes);
+      list.append(item);
+    }
+    say(`${page.items.length} event(s).`);
+  } catch (error) {
+    fieldErrors(error.details);
+    fail(error.message);
+  }
+});
+
+for (const [button, section, focus] of [
+  ["go-home", "home", "home-title"],
+  ["go-users", "users", "users-email"],
+  ["go-audit", "audit", "audit-entity"],
+]) {
+  $(button).addEventListener("click", () => {
+    fail("");
+    show(section);
+    $(focus).focus();
+  });
+}
 
 show("sign-in");

@@ -13,9 +13,9 @@ from tests.support.accounts import PASSWORD, register
 
 def sign_in(page: Any, base_url: str, email: str) -> None:
     page.goto(f"{base_url}/console")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Password").press("Enter")  # the keyboard alone submits the form
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password", exact=True).press("Enter")  # the keyboard alone submits the form
 
 
 def test_an_editor_signs_in_sees_who_they_are_and_signs_out(page, base_url):
@@ -47,7 +47,7 @@ def test_a_wrong_password_is_shown_and_the_page_keeps_its_policy(page, base_url)
     response = page.goto(f"{base_url}/console")
     policy = response.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
-    page.get_by_label("Email").fill("admin.console@openmrcs.test")
+    page.get_by_label("Email", exact=True).fill("admin.console@openmrcs.test")
     page.get_by_label("Password").fill("not-the-password")
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("alert").wait_for()
@@ -64,17 +64,57 @@ def serious_violations(page: Any) -> list[str]:
     return [f"{v['id']}: {v['help']}" for v in found if v["impact"] in ("serious", "critical")]
 
 
-def test_the_screens_have_no_serious_accessibility_violations(browser, base_url):
-    provision_user("examiner.console@openmrcs.test", PASSWORD, "Ed Examiner", Role.EXAMINER)
+def test_the_screens_have_no_serious_accessibility_violations(client, browser, base_url):
+    provision_user("admin.a11y@openmrcs.test", PASSWORD, "Ada Admin", Role.ADMIN)
+    learner = register(client, "a11y.learner@example.com")
     context = browser.new_context(bypass_csp=True)  # only to inject the checker
     page = context.new_page()
     try:
         page.goto(f"{base_url}/console")
         assert serious_violations(page) == []
-        sign_in(page, base_url, "examiner.console@openmrcs.test")
+        sign_in(page, base_url, "admin.a11y@openmrcs.test")
         page.get_by_role("heading", name="Welcome").wait_for()
+        assert serious_violations(page) == []
+        page.get_by_role("button", name="Users").click()
+        page.get_by_role("button", name="Search").click()
+        page.get_by_role("row", name="a11y.learner@example.com").wait_for()
+        assert serious_violations(page) == []
+        page.get_by_role("button", name="Audit log").click()
+        page.get_by_label("Entity (type:id, e.g. user:01ab…)").fill(f"user:{learner['user']['id']}")
+        page.get_by_role("button", name="Show").click()
+        page.get_by_role("status").filter(has_text="event(s)").wait_for()
         assert serious_violations(page) == []
         page.set_content('<html lang="en"><title>t</title><main><input type="text"></main></html>')
         assert any(v.startswith("label:") for v in serious_violations(page))  # the checker does check
     finally:
         context.close()
+
+
+def test_an_admin_finds_a_learner_grants_extra_time_and_sees_it_in_the_audit_log(client, page, base_url):
+    provision_user("admin.grants@openmrcs.test", PASSWORD, "Ada Admin", Role.ADMIN)
+    learner = register(client, "candidate.extra@example.com")
+    sign_in(page, base_url, "admin.grants@openmrcs.test")
+    page.get_by_role("heading", name="Welcome").wait_for()
+    page.get_by_role("button", name="Users").click()
+    page.get_by_label("Email starts with").fill("candidate.")
+    page.get_by_label("Email starts with").press("Enter")
+    row = page.get_by_role("row", name="candidate.extra@example.com")
+    row.wait_for()
+    row.get_by_label("Extra time for candidate.extra@example.com (%)").fill("25")
+    row.get_by_role("button", name="Grant extra time to candidate.extra@example.com").click()
+    page.get_by_text("Extra time for candidate.extra@example.com set to 25%.").wait_for()
+    page.get_by_role("button", name="Audit log").click()
+    page.get_by_label("Entity (type:id, e.g. user:01ab…)").fill(f"user:{learner['user']['id']}")
+    page.get_by_role("button", name="Show").click()
+    event = page.get_by_role("listitem").filter(has_text="user.extra_time_changed")
+    event.wait_for()
+    assert '"extra_time_percent": 25' in event.inner_text() and '"extra_time_percent": 0' in event.inner_text()
+    assert page.problems == []
+
+
+def test_editors_do_not_see_the_admin_screens(page, base_url):
+    provision_user("editor.nav@openmrcs.test", PASSWORD, "Eve Editor", Role.EDITOR)
+    sign_in(page, base_url, "editor.nav@openmrcs.test")
+    page.get_by_role("heading", name="Welcome").wait_for()
+    assert page.get_by_role("button", name="Users").count() == 0
+    assert page.get_by_role("button", name="Audit log").count() == 0

@@ -94,3 +94,51 @@ class TestRoleChanges:
         target = register(client)["user"]
         bad = client.patch(f"/admin/users/{target['id']}", {"role": "god"}, token=admin["access"])
         assert bad.status == 422 and bad.json["error"]["details"][0]["field"] == "role"
+
+
+class TestUserSearch:
+    """GET /admin/users?email=<prefix>&role=<role>: admins only, paged, one Query per role searched."""
+
+    def test_prefix_and_role_in_address_order_across_pages(self, client, no_scan):
+        from urllib.parse import quote
+
+        from tests.support.accounts import register, staff
+
+        admin = staff(client, Role.ADMIN)
+        for name in ("zed", "amy", "bob", "cat"):
+            register(client, f"{name}@search.test")
+        editor = staff(client, Role.EDITOR)
+        client.patch(f"/admin/users/{editor['user']['id']}", {"role": "editor"}, token=admin["access"])
+        seen, cursor = [], None
+        while True:
+            query = "/admin/users?limit=2" + (f"&cursor={quote(cursor)}" if cursor else "")
+            response = client.get(query, token=admin["access"])
+            assert response.status == 200, response
+            page = response.json
+            seen += [u["email"] for u in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == sorted(seen) and len(seen) == len(set(seen)) == 6  # nothing twice, nothing missed
+        found = client.get("/admin/users?email=B", token=admin["access"]).json["items"]
+        assert [u["email"] for u in found] == ["bob@search.test"]
+        editors = client.get("/admin/users?role=editor", token=admin["access"]).json["items"]
+        assert [u["id"] for u in editors] == [editor["user"]["id"]]
+        assert "Scan" not in no_scan.operations
+
+    def test_a_role_change_moves_the_account_between_role_lists(self, client):
+        from tests.support.accounts import register, staff
+
+        admin = staff(client, Role.ADMIN)
+        learner = register(client, "mover@search.test")
+        client.patch(f"/admin/users/{learner['user']['id']}", {"role": "examiner"}, token=admin["access"])
+        examiners = client.get("/admin/users?email=mover&role=examiner", token=admin["access"]).json["items"]
+        users = client.get("/admin/users?email=mover&role=user", token=admin["access"]).json["items"]
+        assert [u["email"] for u in examiners] == ["mover@search.test"] and users == []
+
+    def test_only_admins_search(self, client):
+        from tests.support.accounts import register, staff
+
+        assert client.get("/admin/users?email=a", token=staff(client, Role.EDITOR)["access"]).status == 403
+        assert client.get("/admin/users?email=a", token=register(client)["access"]).status == 403
+        assert client.get("/admin/users?email=a").status == 401
