@@ -9,7 +9,9 @@ const session = { access: null, refresh: null, challenge: null };
 const $ = (id) => document.getElementById(id);
 
 function show(id) {
-  for (const section of ["sign-in", "home", "users", "audit"]) $(section).hidden = section !== id;
+  for (const section of ["sign-in", "home", "import", "templates", "users", "audit"]) {
+    $(section).hidden = section !== id;
+  }
 }
 
 // Builds an element with text content only: API data never becomes markup.
@@ -81,6 +83,9 @@ async function enter(tokens) {
   $("who-text").textContent = `${me.display_name} (${me.role})`;
   $("who").hidden = false;
   for (const node of document.querySelectorAll("[data-admin]")) node.hidden = me.role !== "admin";
+  for (const node of document.querySelectorAll("[data-role]")) {
+    node.hidden = !(me.role === "admin" || me.role === node.dataset.role);
+  }
   $("home-email").textContent = me.email;
   $("home-role").textContent = me.role;
   show("home");
@@ -149,6 +154,111 @@ $("users-form").addEventListener("submit", (event) => {
 });
 $("users-more").addEventListener("click", () => searchUsers(true));
 
+// --- import (editors) ------------------------------------------------------------------------
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+$("import-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  fail("");
+  const file = $("import-file").files[0];
+  if (!file) {
+    fail("Choose a CSV or JSON file first.");
+    return;
+  }
+  const csv = file.name.toLowerCase().endsWith(".csv");
+  const dryRun = $("import-dry-run").checked;
+  try {
+    const response = await fetch(`${API}/questions/import?dry_run=${dryRun}`, {
+      method: "POST",
+      headers: { "Content-Type": csv ? "text/csv" : "application/json", Authorization: `Bearer ${session.access}` },
+      body: await file.text(),
+    });
+    const payload = await response.json();
+    if (!response.ok) throw Object.assign(new Error(payload.error.message), { details: payload.error.details });
+    await followImport(payload.id);
+  } catch (error) {
+    fail(error.details && error.details.length ? error.details.map((d) => `${d.field}: ${d.message}`).join(" ") : error.message);
+  }
+});
+
+async function followImport(jobId) {
+  for (;;) {
+    const job = await call("GET", `/questions/import/${encodeURIComponent(jobId)}`);
+    const kind = job.dry_run ? "Dry run" : "Import";
+    const good = job.dry_run ? `${job.total - job.skipped - job.failed} valid` : `${job.created} created`;
+    $("import-summary").textContent = `${kind} ${job.status}: ${job.total} rows, ${good}, ${job.skipped} skipped, ${job.failed} failed.`;
+    if (job.status === "completed" || job.status === "failed") {
+      const body = $("import-rows").querySelector("tbody");
+      body.replaceChildren();
+      for (const row of job.rows) {
+        const problems = row.errors.map((e) => `${e.field}: ${e.message}`).join("; ");
+        const line = el("tr");
+        line.append(el("td", String(row.row)), el("td", row.outcome), el("td", problems));
+        body.append(line);
+      }
+      $("import-rows").hidden = job.rows.length === 0;
+      return;
+    }
+    await sleep(500);
+  }
+}
+
+// --- exam templates from a blueprint (examiners) -------------------------------------------------
+
+async function loadBlueprint() {
+  const categories = await call("GET", "/categories");
+  const box = $("blueprint");
+  box.replaceChildren(el("legend", "Questions per category (published questions available)"));
+  for (const category of categories) {
+    const id = `bp-${category.slug}`;
+    const input = el("input", undefined, { id, type: "number", min: "0", max: String(category.question_count), value: "0" });
+    input.dataset.slug = category.slug;
+    input.addEventListener("input", updateTotal);
+    const label = el("label", `${category.name} (${category.question_count} published)`, { for: id });
+    box.append(label, input, el("span", "", { class: "field-error", id: `blueprint.${category.slug}-error` }));
+  }
+  updateTotal();
+}
+
+function blueprint() {
+  const chosen = {};
+  for (const input of $("blueprint").querySelectorAll("input")) {
+    const count = Number(input.value);
+    if (count > 0) chosen[input.dataset.slug] = count;
+  }
+  return chosen;
+}
+
+function updateTotal() {
+  const total = Object.values(blueprint()).reduce((sum, n) => sum + n, 0);
+  $("blueprint-total").textContent = `${total} question(s) in this paper.`;
+}
+
+$("template-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  fail("");
+  fieldErrors([]);
+  const chosen = blueprint();
+  const body = {
+    name: $("template-name").value,
+    paper: $("template-paper").value,
+    duration_minutes: Number($("template-minutes").value),
+    pass_mark_percent: Number($("template-pass").value),
+    total_questions: Object.values(chosen).reduce((sum, n) => sum + n, 0),
+    blueprint: chosen,
+  };
+  try {
+    const created = await call("POST", "/exams/templates", body);
+    say(`Template "${created.name}" created: ${created.total_questions} questions, ${created.duration_minutes} minutes.`);
+    $("template-form").reset();
+    updateTotal();
+  } catch (error) {
+    fieldErrors(error.details);
+    fail(error.message);
+  }
+});
+
 // --- audit log (admins) -----------------------------------------------------------------------
 
 $("audit-form").addEventListener("submit", async (event) => {
@@ -175,8 +285,12 @@ $("audit-form").addEventListener("submit", async (event) => {
   }
 });
 
+$("go-templates").addEventListener("click", () => loadBlueprint().catch((error) => fail(error.message)));
+
 for (const [button, section, focus] of [
   ["go-home", "home", "home-title"],
+  ["go-import", "import", "import-title"],
+  ["go-templates", "templates", "templates-title"],
   ["go-users", "users", "users-email"],
   ["go-audit", "audit", "audit-entity"],
 ]) {
@@ -282,6 +396,111 @@ $("users-form").addEventListener("submit", (event) => {
 });
 $("users-more").addEventListener("click", () => searchUsers(true));
 
+// --- import (editors) ------------------------------------------------------------------------
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+$("import-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  fail("");
+  const file = $("import-file").files[0];
+  if (!file) {
+    fail("Choose a CSV or JSON file first.");
+    return;
+  }
+  const csv = file.name.toLowerCase().endsWith(".csv");
+  const dryRun = $("import-dry-run").checked;
+  try {
+    const response = await fetch(`${API}/questions/import?dry_run=${dryRun}`, {
+      method: "POST",
+      headers: { "Content-Type": csv ? "text/csv" : "application/json", Authorization: `Bearer ${session.access}` },
+      body: await file.text(),
+    });
+    const payload = await response.json();
+    if (!response.ok) throw Object.assign(new Error(payload.error.message), { details: payload.error.details });
+    await followImport(payload.id);
+  } catch (error) {
+    fail(error.details && error.details.length ? error.details.map((d) => `${d.field}: ${d.message}`).join(" ") : error.message);
+  }
+});
+
+async function followImport(jobId) {
+  for (;;) {
+    const job = await call("GET", `/questions/import/${encodeURIComponent(jobId)}`);
+    const kind = job.dry_run ? "Dry run" : "Import";
+    const good = job.dry_run ? `${job.total - job.skipped - job.failed} valid` : `${job.created} created`;
+    $("import-summary").textContent = `${kind} ${job.status}: ${job.total} rows, ${good}, ${job.skipped} skipped, ${job.failed} failed.`;
+    if (job.status === "completed" || job.status === "failed") {
+      const body = $("import-rows").querySelector("tbody");
+      body.replaceChildren();
+      for (const row of job.rows) {
+        const problems = row.errors.map((e) => `${e.field}: ${e.message}`).join("; ");
+        const line = el("tr");
+        line.append(el("td", String(row.row)), el("td", row.outcome), el("td", problems));
+        body.append(line);
+      }
+      $("import-rows").hidden = job.rows.length === 0;
+      return;
+    }
+    await sleep(500);
+  }
+}
+
+// --- exam templates from a blueprint (examiners) -------------------------------------------------
+
+async function loadBlueprint() {
+  const categories = await call("GET", "/categories");
+  const box = $("blueprint");
+  box.replaceChildren(el("legend", "Questions per category (published questions available)"));
+  for (const category of categories) {
+    const id = `bp-${category.slug}`;
+    const input = el("input", undefined, { id, type: "number", min: "0", max: String(category.question_count), value: "0" });
+    input.dataset.slug = category.slug;
+    input.addEventListener("input", updateTotal);
+    const label = el("label", `${category.name} (${category.question_count} published)`, { for: id });
+    box.append(label, input, el("span", "", { class: "field-error", id: `blueprint.${category.slug}-error` }));
+  }
+  updateTotal();
+}
+
+function blueprint() {
+  const chosen = {};
+  for (const input of $("blueprint").querySelectorAll("input")) {
+    const count = Number(input.value);
+    if (count > 0) chosen[input.dataset.slug] = count;
+  }
+  return chosen;
+}
+
+function updateTotal() {
+  const total = Object.values(blueprint()).reduce((sum, n) => sum + n, 0);
+  $("blueprint-total").textContent = `${total} question(s) in this paper.`;
+}
+
+$("template-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  fail("");
+  fieldErrors([]);
+  const chosen = blueprint();
+  const body = {
+    name: $("template-name").value,
+    paper: $("template-paper").value,
+    duration_minutes: Number($("template-minutes").value),
+    pass_mark_percent: Number($("template-pass").value),
+    total_questions: Object.values(chosen).reduce((sum, n) => sum + n, 0),
+    blueprint: chosen,
+  };
+  try {
+    const created = await call("POST", "/exams/templates", body);
+    say(`Template "${created.name}" created: ${created.total_questions} questions, ${created.duration_minutes} minutes.`);
+    $("template-form").reset();
+    updateTotal();
+  } catch (error) {
+    fieldErrors(error.details);
+    fail(error.message);
+  }
+});
+
 // --- audit log (admins) -----------------------------------------------------------------------
 
 $("audit-form").addEventListener("submit", async (event) => {
@@ -308,8 +527,12 @@ $("audit-form").addEventListener("submit", async (event) => {
   }
 });
 
+$("go-templates").addEventListener("click", () => loadBlueprint().catch((error) => fail(error.message)));
+
 for (const [button, section, focus] of [
   ["go-home", "home", "home-title"],
+  ["go-import", "import", "import-title"],
+  ["go-templates", "templates", "templates-title"],
   ["go-users", "users", "users-email"],
   ["go-audit", "audit", "audit-entity"],
 ]) {

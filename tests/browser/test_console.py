@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib.accounts.service import provision_user
 from chalicelib.core.security import Role
-from tests.support.accounts import PASSWORD, register
+from tests.support.accounts import PASSWORD, register, staff
 
 
 def sign_in(page: Any, base_url: str, email: str) -> None:
@@ -84,6 +84,11 @@ def test_the_screens_have_no_serious_accessibility_violations(client, browser, b
         page.get_by_role("button", name="Show").click()
         page.get_by_role("status").filter(has_text="event(s)").wait_for()
         assert serious_violations(page) == []
+        page.get_by_role("button", name="Import").click()
+        assert serious_violations(page) == []
+        page.get_by_role("button", name="Exam templates").click()
+        page.get_by_text("question(s) in this paper.").wait_for()
+        assert serious_violations(page) == []
         page.set_content('<html lang="en"><title>t</title><main><input type="text"></main></html>')
         assert any(v.startswith("label:") for v in serious_violations(page))  # the checker does check
     finally:
@@ -118,3 +123,56 @@ def test_editors_do_not_see_the_admin_screens(page, base_url):
     page.get_by_role("heading", name="Welcome").wait_for()
     assert page.get_by_role("button", name="Users").count() == 0
     assert page.get_by_role("button", name="Audit log").count() == 0
+
+
+def test_an_editor_runs_a_dry_run_import_and_sees_the_row_errors(client, page, base_url):
+    from chalicelib.core.tasks import run_pending
+    from tests.support.content import category
+
+    editor = staff(client, Role.EDITOR)
+    category(client, editor, "anatomy")
+    csv = (
+        "stem,category,option_1,option_2,correct,status\n"
+        "Which nerve supplies the deltoid muscle in the shoulder?,anatomy,Axillary,Radial,1,published\n"
+        "Which artery is at risk in a supracondylar fracture?,cardiology,Brachial,Ulnar,1,published\n"
+    )
+    sign_in(page, base_url, editor["user"]["email"])
+    page.get_by_role("heading", name="Welcome").wait_for()
+    page.get_by_role("button", name="Import").click()
+    page.get_by_label("File (.csv or .json)").set_input_files(
+        files=[{"name": "questions.csv", "mimeType": "text/csv", "buffer": csv.encode()}]
+    )
+    assert page.get_by_label("Dry run (write nothing)").is_checked()
+    page.get_by_role("button", name="Start import").click()
+    page.get_by_text("Dry run queued").wait_for()
+    assert run_pending() == 1  # the task worker runs the job (a thread locally, a Lambda when deployed)
+    page.get_by_text("Dry run completed: 2 rows, 1 valid, 0 skipped, 1 failed.").wait_for()
+    problem = page.get_by_role("row").filter(has_text="category: no such active category")
+    assert problem.get_by_role("cell").first.inner_text() == "2"
+    assert client.get("/questions?category=anatomy", token=editor["access"]).json["items"] == []  # nothing written
+    assert page.problems == []
+
+
+def test_an_examiner_builds_a_quick_mock_from_a_blueprint(client, page, base_url):
+    from tests.support.practice import small_bank
+
+    small_bank(client)
+    examiner = staff(client, Role.EXAMINER)
+    sign_in(page, base_url, examiner["user"]["email"])
+    page.get_by_role("heading", name="Welcome").wait_for()
+    page.get_by_role("button", name="Exam templates").click()
+    page.get_by_label("Anatomy (6 published)").fill("3")
+    page.get_by_label("Pathology (6 published)").fill("2")
+    page.get_by_text("5 question(s) in this paper.").wait_for()
+    page.get_by_label("Name").fill("Quick Mock")
+    page.get_by_label("Duration (minutes)").fill("10")
+    page.get_by_role("button", name="Create template").click()
+    page.get_by_text('Template "Quick Mock" created: 5 questions, 10 minutes.').wait_for()
+    learner = register(client)
+    listed = client.get("/exams/templates", token=learner["access"]).json
+    assert [(t["name"], t["total_questions"]) for t in listed] == [("Quick Mock", 5)]
+    page.get_by_label("Anatomy (6 published)").fill("7")  # more than there are
+    page.get_by_label("Name").fill("Too big")
+    page.get_by_role("button", name="Create template").click()
+    page.locator("#blueprint\\.anatomy-error").filter(has_text="Only 6 published questions").wait_for()
+    assert page.problems == [] or all("422" in p for p in page.problems)
