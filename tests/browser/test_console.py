@@ -176,3 +176,35 @@ def test_an_examiner_builds_a_quick_mock_from_a_blueprint(client, page, base_url
     page.get_by_role("button", name="Create template").click()
     page.locator("#blueprint\\.anatomy-error").filter(has_text="Only 6 published questions").wait_for()
     assert page.problems == [] or all("422" in p for p in page.problems)
+
+
+def test_signing_out_and_in_again_does_not_repeat_actions(client, page, base_url):
+    """Each screen's handlers are wired once per page load: a second sign-in must not make one
+    click act twice (one grant, one audit event)."""
+    from chalicelib.audit.data import events_for_entity
+
+    provision_user("admin.twice@openmrcs.test", PASSWORD, "Ada Admin", Role.ADMIN)
+    learner = register(client, "twice.learner@example.com")
+    for _ in range(2):
+        sign_in(page, base_url, "admin.twice@openmrcs.test")
+        page.get_by_role("heading", name="Welcome").wait_for()
+        page.get_by_role("button", name="Sign out").click()
+        page.get_by_role("heading", name="Sign in").wait_for()
+    page.get_by_label("Email", exact=True).fill("admin.twice@openmrcs.test")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password", exact=True).press("Enter")
+    page.get_by_role("button", name="Users").click()
+    page.get_by_label("Email starts with").fill("twice.")
+    searches: list[str] = []
+    page.on("request", lambda request: searches.append(request.url) if "/admin/users?" in request.url else None)
+    page.get_by_role("button", name="Search").click()
+    row = page.get_by_role("row", name="twice.learner@example.com")
+    row.wait_for()
+    page.wait_for_timeout(300)  # a duplicated handler's request would be sent meanwhile
+    assert len(searches) == 1 and page.get_by_role("row", name="twice.learner@example.com").count() == 1
+    row.get_by_label("Extra time for twice.learner@example.com (%)").fill("10")
+    row.get_by_role("button", name="Grant extra time to twice.learner@example.com").click()
+    page.get_by_text("set to 10%").wait_for()
+    page.wait_for_timeout(300)  # a second, duplicated request would land meanwhile
+    changes = [e for e in events_for_entity("user", learner["user"]["id"]) if e.action == "user.extra_time_changed"]
+    assert len(changes) == 1
