@@ -225,6 +225,32 @@ def search_users(call: Call) -> Page[UserOut]:
 
 
 @endpoint(
+    "/admin/users/{user_id}/sessions/revoke",
+    "POST",
+    summary="End every session of an account (admins; audited)",
+    tags=("admin",),
+    roles=(Role.ADMIN,),
+    status=204,
+    errors=(401, 403, 404, 409),
+)
+def revoke_user_sessions(call: Call) -> None:
+    service.revoke_all_sessions(call.user, call.params["user_id"])
+
+
+@endpoint(
+    "/admin/users/{user_id}/2fa",
+    "DELETE",
+    summary="Reset an account's two-factor sign-in (admins; audited; the user is mailed)",
+    tags=("admin",),
+    roles=(Role.ADMIN,),
+    status=204,
+    errors=(401, 403, 404, 409),
+)
+def reset_user_two_factor(call: Call) -> None:
+    service.reset_two_factor(call.user, call.params["user_id"])
+
+
+@endpoint(
     "/admin/users/{user_id}",
     "PATCH",
     summary="Change a user's role (audited)",

@@ -501,6 +501,41 @@ def change_role(actor: Principal, user_id: str, role: Role) -> UserOut:
     return to_user_out(user)
 
 
+def revoke_all_sessions(actor: Principal, user_id: str) -> None:
+    """Admin: every session of the account ends (refresh refused at once, access within 30 s)."""
+    user = data.get_user(user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    change = Change(actor.user_id, "user.sessions_revoked", "user", user_id)
+    with audited_transaction(change, otherwise=Conflict("The user changed meanwhile; retry.")) as tx:
+        tx.update(user, actions=[UserItem.sessions_valid_after.set(_now_ms()), UserItem.updated_at.set(_now_ms())])
+    _forget_sessions_of(user_id)
+
+
+def reset_two_factor(actor: Principal, user_id: str) -> None:
+    """Admin: turn a locked-out user's two-factor sign-in off (they set it up again); their sessions
+    end, and they are told by mail."""
+    user = data.get_user(user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    if not user.two_factor:
+        raise Conflict("Two-factor sign-in is not on for this account.")
+    change = Change(actor.user_id, "user.two_factor_reset", "user", user_id)
+    with audited_transaction(change, otherwise=Conflict("The user changed meanwhile; retry.")) as tx:
+        tx.update(
+            user,
+            actions=[
+                UserItem.totp_secret.remove(),
+                UserItem.totp_pending_secret.remove(),
+                UserItem.recovery_codes.remove(),
+                UserItem.sessions_valid_after.set(_now_ms()),
+                UserItem.updated_at.set(_now_ms()),
+            ],
+        )
+    _forget_sessions_of(user_id)
+    _mail_two_factor_change(user, "off")
+
+
 def search_users(email_prefix: str, role: Role | None, limit: int, cursor: str | None) -> Page[UserOut]:
     """Staff search by address prefix (and role): one Query per role searched, merged in address
     order; the cursor remembers where each role's list stopped and which lists are finished."""

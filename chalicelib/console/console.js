@@ -166,27 +166,72 @@ async function searchUsers(more) {
 
 function userRow(user) {
   const row = el("tr");
-  row.append(el("td", user.email), el("td", user.display_name), el("td", user.role));
+  row.append(el("td", user.email), el("td", user.display_name), roleCell(user), extraTimeCell(user), accountCell(user));
+  return row;
+}
+
+// Each control acts on one account; its accessible name says which.
+async function act(action, done) {
+  fail("");
+  try {
+    await action();
+    say(done);
+  } catch (error) {
+    fail(error.details && error.details.length ? error.details.map((d) => d.message).join(" ") : error.message);
+  }
+}
+
+function roleCell(user) {
+  const cell = el("td");
+  const form = el("form", undefined, { class: "inline" });
+  const id = `role-${user.id}`;
+  const select = el("select", undefined, { id });
+  for (const role of ["user", "editor", "examiner", "admin"]) {
+    const option = el("option", role, { value: role });
+    option.selected = role === user.role;
+    select.append(option);
+  }
+  form.append(el("label", `Role of ${user.email}`, { for: id, class: "visually-hidden" }), select);
+  form.append(el("button", "Change", { type: "submit", "aria-label": `Change the role of ${user.email}` }));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const path = `/admin/users/${encodeURIComponent(user.id)}`;
+    act(() => call("PATCH", path, { role: select.value }), `${user.email} is now ${select.value}.`);
+  });
+  cell.append(form);
+  return cell;
+}
+
+function extraTimeCell(user) {
   const cell = el("td");
   const form = el("form", undefined, { class: "inline" });
   const inputId = `extra-${user.id}`;
   const input = el("input", undefined, { id: inputId, type: "number", min: "0", max: "200", value: "0" });
   form.append(el("label", `Extra time for ${user.email} (%)`, { for: inputId, class: "visually-hidden" }), input);
   form.append(el("button", "Grant", { type: "submit", "aria-label": `Grant extra time to ${user.email}` }));
-  form.addEventListener("submit", async (event) => {
+  form.addEventListener("submit", (event) => {
     event.preventDefault();
-    fail("");
-    try {
-      const percent = Number(input.value);
-      await call("PUT", `/admin/users/${encodeURIComponent(user.id)}/accommodations`, { extra_time_percent: percent });
-      say(`Extra time for ${user.email} set to ${percent}%.`);
-    } catch (error) {
-      fail(error.details && error.details.length ? error.details.map((d) => d.message).join(" ") : error.message);
-    }
+    const percent = Number(input.value);
+    const path = `/admin/users/${encodeURIComponent(user.id)}/accommodations`;
+    act(() => call("PUT", path, { extra_time_percent: percent }), `Extra time for ${user.email} set to ${percent}%.`);
   });
   cell.append(form);
-  row.append(cell);
-  return row;
+  return cell;
+}
+
+function accountCell(user) {
+  const cell = el("td");
+  const base = `/admin/users/${encodeURIComponent(user.id)}`;
+  const end = el("button", "End sessions", { type: "button", "aria-label": `End every session of ${user.email}` });
+  end.addEventListener("click", () =>
+    act(() => call("POST", `${base}/sessions/revoke`), `Every session of ${user.email} has ended.`),
+  );
+  const reset = el("button", "Reset 2FA", { type: "button", "aria-label": `Reset two-factor sign-in of ${user.email}` });
+  reset.addEventListener("click", () =>
+    act(() => call("DELETE", `${base}/2fa`), `Two-factor sign-in of ${user.email} is off; they were told by mail.`),
+  );
+  cell.append(end, " ", reset);
+  return cell;
 }
 
 $("users-form").addEventListener("submit", (event) => {

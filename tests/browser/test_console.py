@@ -208,3 +208,24 @@ def test_signing_out_and_in_again_does_not_repeat_actions(client, page, base_url
     page.wait_for_timeout(300)  # a second, duplicated request would land meanwhile
     changes = [e for e in events_for_entity("user", learner["user"]["id"]) if e.action == "user.extra_time_changed"]
     assert len(changes) == 1
+
+
+def test_an_admin_changes_a_role_and_ends_a_users_sessions(client, page, base_url):
+    provision_user("admin.roles@openmrcs.test", PASSWORD, "Ada Admin", Role.ADMIN)
+    learner = register(client, "promoted@example.com")
+    sign_in(page, base_url, "admin.roles@openmrcs.test")
+    page.get_by_role("heading", name="Welcome").wait_for()
+    page.get_by_role("button", name="Users").click()
+    page.get_by_label("Email starts with").fill("promoted")
+    page.get_by_role("button", name="Search").click()
+    row = page.get_by_role("row", name="promoted@example.com")
+    row.get_by_label("Role of promoted@example.com", exact=True).select_option("editor")
+    row.get_by_role("button", name="Change the role of promoted@example.com").click()
+    page.get_by_text("promoted@example.com is now editor.").wait_for()
+    row.get_by_role("button", name="End every session of promoted@example.com").click()
+    page.get_by_text("Every session of promoted@example.com has ended.").wait_for()
+    assert client.post("/auth/refresh", {"refresh": learner["refresh"]}).status == 401
+    again = client.post("/auth/login", {"email": "promoted@example.com", "password": PASSWORD}).json
+    assert client.get("/me", token=again["access"]).json["role"] == "editor"
+    row.get_by_role("button", name="Reset two-factor sign-in of promoted@example.com").click()
+    page.get_by_role("alert").filter(has_text="Two-factor sign-in is not on").wait_for()  # the API's 409, shown

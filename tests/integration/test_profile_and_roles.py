@@ -142,3 +142,38 @@ class TestUserSearch:
         assert client.get("/admin/users?email=a", token=staff(client, Role.EDITOR)["access"]).status == 403
         assert client.get("/admin/users?email=a", token=register(client)["access"]).status == 403
         assert client.get("/admin/users?email=a").status == 401
+
+
+class TestAdminAccountActions:
+    def test_an_admin_ends_every_session_of_an_account(self, client):
+        from chalicelib.audit.data import events_for_entity
+        from tests.support.accounts import register, staff
+
+        admin, learner = staff(client, Role.ADMIN), register(client)
+        user_id = learner["user"]["id"]
+        assert client.post(f"/admin/users/{user_id}/sessions/revoke", token=admin["access"]).status == 204
+        assert client.post("/auth/refresh", {"refresh": learner["refresh"]}).status == 401
+        assert client.get("/me", token=learner["access"]).status == 401  # this container forgot it at once
+        assert "user.sessions_revoked" in [e.action for e in events_for_entity("user", user_id)]
+        assert client.post(f"/admin/users/{user_id}/sessions/revoke", token=learner["access"]).status == 401
+        assert client.post("/admin/users/nobody/sessions/revoke", token=admin["access"]).status == 404
+
+    def test_an_admin_resets_a_locked_out_users_two_factor(self, client, outbox):
+        import pyotp
+
+        from tests.support.accounts import PASSWORD, register, staff
+
+        admin, learner = staff(client, Role.ADMIN), register(client, "locked.out@example.com")
+        secret = client.post("/me/2fa/setup", token=learner["access"]).json["secret"]
+        confirmed = client.post("/me/2fa/confirm", {"code": pyotp.TOTP(secret).now()}, token=learner["access"])
+        assert confirmed.status == 200
+        assert "challenge" in client.post("/auth/login", {"email": "locked.out@example.com", "password": PASSWORD}).json
+        editor = staff(client, Role.EDITOR)
+        path = f"/admin/users/{learner['user']['id']}/2fa"
+        assert client.delete(path, token=editor["access"]).status == 403
+        assert client.delete(path, token=admin["access"]).status == 204
+        assert client.delete(path, token=admin["access"]).status == 409  # nothing left to reset
+        tokens = client.post("/auth/login", {"email": "locked.out@example.com", "password": PASSWORD}).json
+        assert set(tokens) == {"access", "refresh"}
+        subjects = [m["subject"] for m in outbox.messages() if m["to"] == "locked.out@example.com"]
+        assert subjects[-1] == "Two-factor sign-in turned off"
