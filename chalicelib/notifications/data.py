@@ -48,7 +48,9 @@ class Inbox(TableItem, discriminator="Inbox"):
     unread = NumberAttribute(default=0)
     synced_through = UnicodeAttribute()  # the newest feed key merged in (or the registration instant)
     read_all_before = UnicodeAttribute(default="")  # notification ids at or below this count as read
-    standing_checked = BooleanAttribute(default=False)  # the standing notices sent before registration are in
+    # How far the standing notices sent before registration are merged in; the registration instant
+    # itself once they all are (those sent later come through the feed like any announcement).
+    standing_through = UnicodeAttribute(default="")
 
 
 class Broadcast(TableItem, discriminator="Broadcast"):
@@ -186,12 +188,19 @@ def count_read(tx: TransactWrite, broadcast_id: str, count: int = 1) -> None:
     tx.update(Broadcast(*broadcast_key(broadcast_id)), actions=[Broadcast.read.add(count)], add_version_condition=False)
 
 
-def inbox_ref(user_id: str) -> Inbox:
-    return Inbox(*inbox_key(user_id))
-
-
-def inbox_typed() -> Any:
-    return typed(Inbox)
+def add_unread(tx: TransactWrite, user_id: str, now: str) -> None:
+    """One more unread notification; an account from before notifications has no inbox yet, and
+    this starts it (watermarks at `now`: nothing older is merged into it)."""
+    tx.update(
+        Inbox(*inbox_key(user_id)),
+        actions=[
+            typed(Inbox),
+            Inbox.registered_at.set(Inbox.registered_at | now),
+            Inbox.synced_through.set(Inbox.synced_through | now),
+            Inbox.standing_through.set(Inbox.standing_through | now),
+            Inbox.unread.add(1),
+        ],
+    )
 
 
 # --- announcements -----------------------------------------------------------------------------------
@@ -255,17 +264,12 @@ def feed_after(key: str, limit: int) -> list[FeedEntry]:
     return [e for e in found if isinstance(e, FeedEntry)]
 
 
-def standing(limit: int) -> list[FeedEntry]:
-    found = FeedEntry.query(STANDING_PK, limit=limit, consistent_read=True)
+def standing_between(after: str, before: str, limit: int) -> list[FeedEntry]:
+    """Standing notices sent after the key `after` and before the instant `before`, oldest first."""
+    found = FeedEntry.query(
+        STANDING_PK, FeedEntry.SK.between(after + "\x00", before), limit=limit, consistent_read=True
+    )
     return [e for e in found if isinstance(e, FeedEntry)]
-
-
-def standing_ref(sent_at: str, notification_id: str) -> FeedEntry:
-    return FeedEntry(PK=STANDING_PK, SK=feed_key(sent_at, notification_id))
-
-
-def feed_ref(sent_at: str, notification_id: str) -> FeedEntry:
-    return FeedEntry(PK=FEED_PK, SK=feed_key(sent_at, notification_id))
 
 
 def add_emailed(broadcast_id: str, count: int) -> None:

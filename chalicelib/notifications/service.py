@@ -74,57 +74,52 @@ def _out(notification: Notification, inbox: Inbox) -> NotificationOut:
     )
 
 
+MERGE_ROUNDS = 4  # batches merged per request at most (an inbox far behind catches up over a few)
+
+
 def _synced(user_id: str, role: str, registered_at: str, inbox: Inbox | None) -> Inbox:
-    """The inbox with every announcement sent since its watermark merged in (a batch per request)."""
+    """The inbox with what it has not merged yet merged in: first the standing notices sent before
+    the learner registered, then the announcements sent since its feed watermark."""
     if inbox is None:
         inbox = _open(user_id, registered_at)
-    if not inbox.standing_checked:
-        inbox = _take_standing_notices(user_id, inbox)
-    latest = _latest_feed.get_or_load("latest", data.latest_feed_key)
-    for _ in range(3):  # a racing request may move the watermark first: read again and go on
-        if not latest or latest <= inbox.synced_through:
-            return inbox
-        entries = data.feed_after(inbox.synced_through, rules.SYNC_BATCH)
-        if not entries:
-            return inbox
-        learner = rules.Learner(user_id, role, inbox.registered_at)
-        matched = [e for e in entries if _reaches(e, learner)]
-        try:
-            with transaction() as tx:
-                for entry in matched:
-                    data.add_delivery(tx, user_id, entry)
-                tx.update(
-                    inbox,
-                    actions=[Inbox.synced_through.set(str(entries[-1].SK)), Inbox.unread.add(len(matched))],
-                    condition=Inbox.synced_through == inbox.synced_through,
-                )
-        except TransactWriteError as exc:
-            if not is_condition_failure(exc):
-                raise
-            inbox = data.get_inbox(user_id) or inbox
-            continue
-        inbox.synced_through, inbox.unread = str(entries[-1].SK), int(inbox.unread) + len(matched)
+    for _ in range(MERGE_ROUNDS):
+        if inbox.standing_through < inbox.registered_at:
+            batch = data.standing_between(inbox.standing_through, inbox.registered_at, rules.SYNC_BATCH)
+            finished = len(batch) < rules.SYNC_BATCH
+            source, mark = "standing_through", inbox.registered_at if finished else str(batch[-1].SK)
+        else:
+            # Nothing new, the common case: known from a per-container cache, without a read.
+            latest = _latest_feed.get_or_load("latest", data.latest_feed_key)
+            if not latest or latest <= inbox.synced_through:
+                return inbox
+            batch = data.feed_after(inbox.synced_through, rules.SYNC_BATCH)
+            if not batch:
+                return inbox
+            source, mark = "synced_through", str(batch[-1].SK)
+        inbox = _merge(user_id, role, inbox, batch, source, mark) or data.get_inbox(user_id) or inbox
     return inbox
 
 
-def _take_standing_notices(user_id: str, inbox: Inbox) -> Inbox:
-    """Once per inbox: the standing notices sent before the learner registered (those sent after
-    come through the feed like any announcement)."""
-    notices = [e for e in data.standing(rules.SYNC_BATCH) if e.sent_at < inbox.registered_at]
+def _merge(user_id: str, role: str, inbox: Inbox, entries: list[FeedEntry], watermark: str, mark: str) -> Inbox | None:
+    """Deliver the entries that reach this learner and move the watermark to `mark`, in one
+    transaction conditioned on the watermark read: each entry lands once, whatever races. None if
+    another request moved the watermark first (the caller reads the inbox again)."""
+    learner = rules.Learner(user_id, role, inbox.registered_at)
+    matched = [e for e in entries if _reaches(e, learner)]
+    attribute = getattr(Inbox, watermark)
+    read = getattr(inbox, watermark)
+    unchanged = attribute == read if read else (attribute == read) | attribute.does_not_exist()
     try:
         with transaction() as tx:
-            for entry in notices:
+            for entry in matched:
                 data.add_delivery(tx, user_id, entry)
-            tx.update(
-                inbox,
-                actions=[Inbox.standing_checked.set(True), Inbox.unread.add(len(notices))],
-                condition=Inbox.standing_checked == False,  # noqa: E712 (a condition expression)
-            )
+            tx.update(inbox, actions=[attribute.set(mark), Inbox.unread.add(len(matched))], condition=unchanged)
     except TransactWriteError as exc:
         if not is_condition_failure(exc):
             raise
-        return data.get_inbox(user_id) or inbox  # another request took them first
-    inbox.standing_checked, inbox.unread = True, int(inbox.unread) + len(notices)
+        return None
+    setattr(inbox, watermark, mark)
+    inbox.unread = int(inbox.unread) + len(matched)
     return inbox
 
 
@@ -215,16 +210,7 @@ def add_personal(
     """A personal notification written in the caller's transaction (a job's claim, say)."""
     item = data.new_notification(user_id, notification_id, title=title, body=body, kind=kind, link=link, created_at=now)
     tx.save(item, condition=Notification.PK.does_not_exist())
-    # An account from before notifications has no inbox yet: this one starts it, watermark now.
-    tx.update(
-        data.inbox_ref(user_id),
-        actions=[
-            data.inbox_typed(),
-            Inbox.registered_at.set(Inbox.registered_at | now),
-            Inbox.synced_through.set(Inbox.synced_through | now),
-            Inbox.unread.add(1),
-        ],
-    )
+    data.add_unread(tx, user_id, now)
 
 
 # --- staff announcements -----------------------------------------------------------------------------
@@ -391,15 +377,7 @@ def deliver_copy(user_id: str, broadcast: Broadcast) -> bool:
     try:
         with transaction() as tx:
             data.add_delivery(tx, user_id, entry)
-            tx.update(
-                data.inbox_ref(user_id),
-                actions=[
-                    data.inbox_typed(),
-                    Inbox.registered_at.set(Inbox.registered_at | entry.sent_at),
-                    Inbox.synced_through.set(Inbox.synced_through | entry.sent_at),
-                    Inbox.unread.add(1),
-                ],
-            )
+            data.add_unread(tx, user_id, entry.sent_at)
     except TransactWriteError as exc:
         if is_condition_failure(exc):
             return False  # already in this inbox (a retried page)

@@ -111,6 +111,19 @@ class TestAnnouncements:
         assert [n["title"] for n in inbox(client, later["access"])["items"]] == ["Terms updated"]
         assert client.get("/me", token=later["access"]).json["unread_notifications"] == 1
 
+    def test_every_standing_notice_reaches_a_later_account_and_only_its_audience(self, client, admin):
+        """More standing notices than one merge takes (25), and one for editors only: a new learner
+        gets every one meant for them, each once, and not the editors' one."""
+        for n in range(30):
+            announce(client, admin, title=f"Standing {n:02d}", include_future=True)
+        announce(client, admin, title="Editors only", audience={"role": "editor"}, include_future=True)
+        later = register(client)
+        assert client.get("/me", token=later["access"]).json["unread_notifications"] == 30
+        titles = [n["title"] for n in inbox(client, later["access"], limit=100)["items"]]
+        assert sorted(titles) == [f"Standing {n:02d}" for n in range(30)]
+        editor = staff(client, Role.EDITOR)
+        assert "Editors only" in [n["title"] for n in inbox(client, editor["access"], limit=100)["items"]]
+
     def test_a_role_or_a_list_reaches_only_them(self, client, admin):
         learner, named, editor = register(client), register(client), staff(client, Role.EDITOR)
         announce(client, admin, title="For editors", audience={"role": "editor"})
