@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 PYTEST_WORKERS ?= 2
 
-.PHONY: chromium dev test lint typecheck unit bench routes seed job jobs outbox create-admin deploy verify-deploy replay reconcile clean
+.PHONY: chromium e2e screenshots dev test lint typecheck unit bench routes seed job jobs outbox create-admin deploy verify-deploy replay reconcile clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ dev: $(STAMP) ## API at http://127.0.0.1:$${PORT:-8000}/api/v1 on embedded Dynam
 
 test: $(STAMP) chromium lint typecheck ## ruff, mypy and the whole pytest suite against moto (browser tests in Chromium)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+
+e2e: $(STAMP) chromium ## only the browser tests (real Chromium against the app on moto); `make test` runs them too
+	$(BIN)/python -m pytest tests/browser
+
+screenshots: $(STAMP) chromium ## retake docs/console/*.png from the browser tests
+	CONSOLE_SCREENSHOTS=docs/console $(BIN)/python -m pytest tests/browser -p no:randomly
 
 chromium: ## Debian's chromium for the browser tests, installed when missing
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -64,7 +64,7 @@ TABLE_STREAM_ARN = os.environ.get(
 
 # Each Lambda function imports this module; what only the stream handler or the jobs need is
 # imported on their first invocation, so the API's cold start does not pay for it.
-STREAM_CONSUMERS = ("chalicelib.analytics.pipeline",)
+STREAM_CONSUMERS = ("chalicelib.analytics.pipeline", "chalicelib.questions.indexer")
 JOB_MODULES = (
     "chalicelib.accounts.jobs",
     "chalicelib.analytics.jobs",
@@ -72,6 +72,7 @@ JOB_MODULES = (
     "chalicelib.exams.jobs",
     "chalicelib.notifications.jobs",
     "chalicelib.engagement.jobs",
+    "chalicelib.questions.indexer",
 )
 
 

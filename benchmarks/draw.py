@@ -3,9 +3,7 @@ per category: the draw reads id lists and then only the drawn questions, so the 
 
 from __future__ import annotations
 
-from typing import Any
-
-from benchmarks.harness import Api, Measured
+from benchmarks.harness import Api, Measured, create_categories, signed_in
 
 CATEGORIES = ("anatomy", "physiology", "pathology")
 TARGETS = {"practice": 20.0, "exam": 110.0}
@@ -61,11 +59,8 @@ def draw_costs(api: Api, sizes: tuple[int, ...] = (60, 600, 3000)) -> list[str]:
     from chalicelib.accounts.service import provision_user
     from chalicelib.core.security import Role
 
-    provision_user("draw-admin@example.com", "Bench-Password-2026", "Admin", Role.ADMIN)
-    admin = api.call("POST", "/auth/login", {"email": "draw-admin@example.com", "password": "Bench-Password-2026"})
-    staff: Any = admin.body["access"]
-    for order, slug in enumerate(CATEGORIES):
-        api.call("POST", "/categories", {"slug": slug, "name": slug.title(), "order": order}, staff)
+    staff = signed_in(api, "draw-admin@example.com", "admin")
+    create_categories(api, staff, CATEGORIES)
     _grow_bank(sizes[0], 0)
     template = api.call(
         "POST",

@@ -60,6 +60,24 @@ class Api:
         return Measured(response.status_code, parsed, dict(meter.operations), meter.rcu, meter.wcu)
 
 
+BENCH_PASSWORD = "Bench-Password-2026"
+
+
+def signed_in(api: Api, email: str, role: str, name: str = "Bench") -> str:
+    """An account made directly (no verification mail) and its access token, through the API."""
+    from chalicelib.accounts.service import provision_user
+    from chalicelib.core.security import Role
+
+    provision_user(email, BENCH_PASSWORD, name, Role(role))
+    login = api.call("POST", "/auth/login", {"email": email, "password": BENCH_PASSWORD})
+    return str(login.body["access"])
+
+
+def create_categories(api: Api, token: str, slugs: tuple[str, ...]) -> None:
+    for order, slug in enumerate(slugs):
+        api.call("POST", "/categories", {"slug": slug, "name": slug.title(), "order": order}, token)
+
+
 @contextmanager
 def api() -> Iterator[Api]:
     configure()

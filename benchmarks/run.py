@@ -103,6 +103,13 @@ def notification_costs() -> list[str]:
         return costs(client)
 
 
+def search_costs() -> list[str]:
+    from benchmarks.search import search_costs as costs
+
+    with api() as client:
+        return costs(client)
+
+
 SECTIONS: dict[str, Any] = {
     "auth": auth_costs,
     "practice": practice_costs,
@@ -110,6 +117,7 @@ SECTIONS: dict[str, Any] = {
     "stream": stream_costs,
     "exam": exam_costs,
     "notifications": notification_costs,
+    "search": search_costs,
     "import": import_times,
     "latency": local_latency,
 }

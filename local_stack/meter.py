@@ -7,6 +7,7 @@ transactional reads and writes cost double."""
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -110,6 +111,28 @@ def _fetch_item(client: BaseClient, table: str, key: dict[str, Any]) -> dict[str
     return dict(response.get("Item", {}))
 
 
+_QUERY_SHAPE = ("TableName", "IndexName", "KeyConditionExpression", "ScanIndexForward", "Limit", "ExclusiveStartKey")
+
+
+def _evaluated_items(client: BaseClient, params: dict[str, Any], response: dict[str, Any]) -> list[dict[str, Any]]:
+    """The items a Query read, whole: DynamoDB bills every item it evaluated (before the filter drops
+    any, and before the projection trims them), so a filtered or projected Query is re-read without
+    either (same key condition, start and limit) to size them."""
+    if not params.get("FilterExpression") and not params.get("ProjectionExpression"):
+        return list(response.get("Items", []))
+    plain = {name: params[name] for name in _QUERY_SHAPE if name in params}
+    condition = str(params["KeyConditionExpression"])
+    used = set(re.findall(r"[#:][A-Za-z0-9_]+", condition))
+    names = {k: v for k, v in params.get("ExpressionAttributeNames", {}).items() if k in used}
+    values = {k: v for k, v in params.get("ExpressionAttributeValues", {}).items() if k in used}
+    if names:
+        plain["ExpressionAttributeNames"] = names
+    if values:
+        plain["ExpressionAttributeValues"] = values
+    plain["ConsistentRead"] = bool(params.get("ConsistentRead"))
+    return list(_original_make_api_call(client, "Query", plain).get("Items", []))
+
+
 def _key_of(item: dict[str, Any]) -> dict[str, Any]:
     return {name: item[name] for name in ("PK", "SK") if name in item}
 
@@ -184,13 +207,14 @@ def _measure(
         call.items = int("Item" in response)
         call.rcu = read_units(item_size(response.get("Item", {})), consistent)
     elif operation == "Query":
-        sizes = [item_size(item) for item in response.get("Items", [])]
-        call.items = len(sizes)
-        call.rcu = read_units(sum(sizes), consistent)
+        call.items = len(response.get("Items", []))
+        call.rcu = read_units(sum(item_size(item) for item in _evaluated_items(client, params, response)), consistent)
     elif operation == "BatchGetItem":
         for table, items in response.get("Responses", {}).items():
             strong = bool(params["RequestItems"][table].get("ConsistentRead"))
             call.items += len(items)
+            if params["RequestItems"][table].get("ProjectionExpression"):  # billed on the whole item
+                items = [_fetch_item(client, table, _key_of(item)) for item in items]
             call.rcu += sum(read_units(item_size(item), strong) for item in items)
     elif operation in ("PutItem", "UpdateItem", "DeleteItem"):
         call.items = 1

@@ -1,80 +1,16 @@
-// The staff console: talks only to the public JSON API (/api/v1). Tokens live in this module's
-// memory (never in localStorage or cookies): a reload means signing in again; the refresh token
-// renews the access token when it expires.
-// Where the API is, as the page was served (behind API Gateway the path may start with the stage).
-const API = document.querySelector('meta[name="api-base"]').content;
+// The staff console's entry: sign-in, navigation, and the admin and examiner screens. It talks
+// only to the public JSON API (/api/v1); tokens live in core.js's memory (never in localStorage or
+// cookies): a reload means signing in again; the refresh token renews the access token.
+import { $, act, call, el, fail, fieldErrors, forgetTaxonomy, report, say, session, show } from "./core.js";
+import { openContent } from "./content.js";
+import { openQuestions } from "./questions.js";
+
 const STAFF = new Set(["editor", "examiner", "admin"]);
-const session = { access: null, refresh: null, challenge: null };
-
-const $ = (id) => document.getElementById(id);
-
-function show(id) {
-  for (const section of ["sign-in", "home", "import", "templates", "users", "audit"]) {
-    $(section).hidden = section !== id;
-  }
-}
-
-// Builds an element with text content only: API data never becomes markup.
-function el(tag, text, attributes = {}) {
-  const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = text;
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  return node;
-}
-
-function say(message) {
-  $("status").textContent = message;
-}
-
-function fail(message) {
-  const box = $("error");
-  box.textContent = message;
-  box.hidden = !message;
-}
-
-function fieldErrors(details) {
-  for (const node of document.querySelectorAll(".field-error")) node.textContent = "";
-  for (const detail of details || []) {
-    const slot = $(`${detail.field}-error`);
-    if (slot) slot.textContent = detail.message;
-  }
-}
-
-async function call(method, path, body, { retry = true } = {}) {
-  const headers = { "Content-Type": "application/json" };
-  if (session.access) headers.Authorization = `Bearer ${session.access}`;
-  const response = await fetch(API + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  if (response.status === 401 && retry && session.refresh) {
-    if (await renew()) return call(method, path, body, { retry: false });
-  }
-  const payload = response.status === 204 ? null : await response.json().catch(() => null);
-  if (!response.ok) {
-    const error = new Error((payload && payload.error && payload.error.message) || `HTTP ${response.status}`);
-    error.status = response.status;
-    error.details = payload && payload.error ? payload.error.details : [];
-    throw error;
-  }
-  return payload;
-}
-
-async function renew() {
-  try {
-    const tokens = await fetch(`${API}/auth/refresh`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ refresh: session.refresh }),
-    });
-    if (!tokens.ok) return false;
-    Object.assign(session, await tokens.json());
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function enter(tokens) {
   Object.assign(session, { access: tokens.access, refresh: tokens.refresh, challenge: null });
   const me = await call("GET", "/me");
+  session.me = me;
   if (!STAFF.has(me.role)) {
     await leave();
     fail("This console is for content editors, examiners and admins. Learners use the OpenMRCS app.");
@@ -95,7 +31,8 @@ async function enter(tokens) {
 
 async function leave() {
   if (session.access) await call("POST", "/auth/logout", undefined, { retry: false }).catch(() => null);
-  Object.assign(session, { access: null, refresh: null, challenge: null });
+  Object.assign(session, { access: null, refresh: null, challenge: null, me: null });
+  forgetTaxonomy();
   $("who").hidden = true;
   $("sign-in-form").hidden = false;
   $("code-form").hidden = true;
@@ -168,17 +105,6 @@ function userRow(user) {
   const row = el("tr");
   row.append(el("td", user.email), el("td", user.display_name), roleCell(user), extraTimeCell(user), accountCell(user));
   return row;
-}
-
-// Each control acts on one account; its accessible name says which.
-async function act(action, done) {
-  fail("");
-  try {
-    await action();
-    say(done);
-  } catch (error) {
-    fail(error.details && error.details.length ? error.details.map((d) => d.message).join(" ") : error.message);
-  }
 }
 
 function roleCell(user) {
@@ -255,16 +181,11 @@ $("import-form").addEventListener("submit", async (event) => {
   const csv = file.name.toLowerCase().endsWith(".csv");
   const dryRun = $("import-dry-run").checked;
   try {
-    const response = await fetch(`${API}/questions/import?dry_run=${dryRun}`, {
-      method: "POST",
-      headers: { "Content-Type": csv ? "text/csv" : "application/json", Authorization: `Bearer ${session.access}` },
-      body: await file.text(),
-    });
-    const payload = await response.json();
-    if (!response.ok) throw Object.assign(new Error(payload.error.message), { details: payload.error.details });
+    const type = csv ? "text/csv" : "application/json";
+    const payload = await call("POST", `/questions/import?dry_run=${dryRun}`, await file.text(), { raw: true, type });
     await followImport(payload.id);
   } catch (error) {
-    fail(error.details && error.details.length ? error.details.map((d) => `${d.field}: ${d.message}`).join(" ") : error.message);
+    report(error);
   }
 });
 
@@ -326,23 +247,40 @@ $("template-form").addEventListener("submit", async (event) => {
   fail("");
   fieldErrors([]);
   const chosen = blueprint();
+  const fixed = $("template-source-fixed").checked;
+  const ids = $("template-ids").value.split(/[\s,]+/).filter(Boolean);
   const body = {
     name: $("template-name").value,
     paper: $("template-paper").value,
     duration_minutes: Number($("template-minutes").value),
     pass_mark_percent: Number($("template-pass").value),
-    total_questions: Object.values(chosen).reduce((sum, n) => sum + n, 0),
-    blueprint: chosen,
+    total_questions: fixed ? ids.length : Object.values(chosen).reduce((sum, n) => sum + n, 0),
+    ...(fixed ? { question_ids: ids } : { blueprint: chosen }),
   };
   try {
     const created = await call("POST", "/exams/templates", body);
     say(`Template "${created.name}" created: ${created.total_questions} questions, ${created.duration_minutes} minutes.`);
     $("template-form").reset();
+    updateSource();
     updateTotal();
   } catch (error) {
-    fieldErrors(error.details);
-    fail(error.message);
+    report(error);
   }
+});
+
+// A paper is drawn from a blueprint at each sitting, or is a fixed list of question ids.
+function updateSource() {
+  const fixed = $("template-source-fixed").checked;
+  $("blueprint").hidden = fixed;
+  $("blueprint-total").hidden = fixed;
+  $("fixed-list").hidden = !fixed;
+}
+
+$("template-source-blueprint").addEventListener("change", updateSource);
+$("template-source-fixed").addEventListener("change", updateSource);
+$("template-ids").addEventListener("input", () => {
+  const count = $("template-ids").value.split(/[\s,]+/).filter(Boolean).length;
+  $("template-ids-count").textContent = `${count} question id(s).`;
 });
 
 // --- audit log (admins) -----------------------------------------------------------------------
@@ -353,6 +291,10 @@ $("audit-form").addEventListener("submit", async (event) => {
   fieldErrors([]);
   const query = new URLSearchParams({ limit: "50" });
   if ($("audit-entity").value) query.set("entity", $("audit-entity").value.trim());
+  if ($("audit-actor").value) query.set("actor", $("audit-actor").value.trim());
+  // The period in the browser's zone, sent as instants with their offset.
+  if ($("audit-from").value) query.set("from", new Date(`${$("audit-from").value}T00:00:00`).toISOString());
+  if ($("audit-to").value) query.set("to", new Date(`${$("audit-to").value}T23:59:59`).toISOString());
   try {
     const page = await call("GET", `/admin/audit?${query}`);
     const list = $("audit-list");
@@ -366,15 +308,23 @@ $("audit-form").addEventListener("submit", async (event) => {
     }
     say(`${page.items.length} event(s).`);
   } catch (error) {
-    fieldErrors(error.details);
-    fail(error.message);
+    report(error, "audit-");
   }
 });
 
 $("go-templates").addEventListener("click", () => loadBlueprint().catch((error) => fail(error.message)));
+$("go-questions").addEventListener("click", () => openQuestions().catch((error) => fail(error.message)));
+for (const screen of ["taxonomy", "pages", "resources", "notifications"]) {
+  $(`go-${screen}`).addEventListener("click", () => openContent(screen).catch((error) => fail(error.message)));
+}
 
 for (const [button, section, focus] of [
   ["go-home", "home", "home-title"],
+  ["go-questions", "questions", "questions-title"],
+  ["go-taxonomy", "taxonomy", "taxonomy-title"],
+  ["go-pages", "pages", "pages-title"],
+  ["go-resources", "resources", "resources-title"],
+  ["go-notifications", "notifications", "notifications-title"],
   ["go-import", "import", "import-title"],
   ["go-templates", "templates", "templates-title"],
   ["go-users", "users", "users-email"],

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import (
@@ -13,6 +15,7 @@ from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     VersionAttribute,
 )
 from pynamodb.exceptions import DoesNotExist
@@ -149,9 +152,11 @@ def list_questions(
     question_type: str | None,
     limit: int,
     cursor: str | None,
+    descending: bool = False,
 ) -> tuple[list[Question], str | None]:
-    """Published (or staff-chosen status) questions by the most selective index available."""
-    scope = f"questions:{status}:{category}:{subcategory}:{difficulty}:{question_type}"
+    """Published (or staff-chosen status) questions by the most selective index available, in the
+    index's order (category, subcategory, difficulty, id) or its reverse."""
+    scope = f"questions:{status}:{category}:{subcategory}:{difficulty}:{question_type}:{descending}"
     start = decode_cursor(cursor, scope)
     filters: list[Condition] = []
     if question_type:
@@ -168,12 +173,17 @@ def list_questions(
             filter_condition=_all(filters),
             limit=limit,
             last_evaluated_key=start,
+            scan_index_forward=not descending,
         )
     else:
         if difficulty:
             filters.append(Question.difficulty == difficulty)
         results = Question.gsi2.query(
-            f"QBANK#{status}", filter_condition=_all(filters), limit=limit, last_evaluated_key=start
+            f"QBANK#{status}",
+            filter_condition=_all(filters),
+            limit=limit,
+            last_evaluated_key=start,
+            scan_index_forward=not descending,
         )
     items, next_cursor = collect(results, scope)
     return [q for q in items if isinstance(q, Question)], next_cursor
@@ -256,6 +266,141 @@ def published_ids(category: str, subcategory: str | None = None) -> list[str]:
     condition = QuestionIdList.SK.startswith(f"{subcategory}#") if subcategory else None
     found = QuestionIdList.query(f"{ID_LIST_PREFIX}{category}", condition)
     return sorted(raw.hex() for item in found for raw in (item.ids or ()))
+
+
+# --- text search: an inverted index kept by the stream (docs/data-model.md, patterns Q12-Q14) ------
+
+SEARCH_PREFIX = "QWORD#"
+SEARCH_STATE_SK = "SEARCH"
+
+
+class SearchPosting(TableItem, discriminator="SearchPosting"):
+    """One word of one question: `QWORD#<word>` / `<question id>`, so a word's questions come in
+    creation order (ids are time-ordered). Carries the listing facets so filters need no question read."""
+
+    question_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    category = UnicodeAttribute()
+    subcategory = UnicodeAttribute(null=True)
+    difficulty = NumberAttribute()
+    question_type = UnicodeAttribute()
+
+
+class SearchState(TableItem, discriminator="SearchState"):
+    """Which words of a question have postings, and with which facets: lets the indexer write only
+    the difference, and find every posting it may have written (crash-safe: see questions.search)."""
+
+    words = UnicodeSetAttribute(null=True)  # postings written with `facets`
+    pending = UnicodeSetAttribute(null=True)  # postings that may have been written by a sync cut short
+    facets = UnicodeAttribute(default="")
+
+
+Facets = tuple[str, str, str | None, int, str]  # status, category, subcategory, difficulty, type
+
+
+def facets_of(question: Question) -> Facets:
+    return (
+        question.status,
+        question.category,
+        question.subcategory,
+        int(question.difficulty),
+        question.question_type,
+    )
+
+
+def facets_text(facets: Facets) -> str:
+    return "|".join("" if value is None else str(value) for value in facets)
+
+
+def posting(word: str, question_id: str, facets: Facets) -> SearchPosting:
+    status, category, subcategory, difficulty, question_type = facets
+    return SearchPosting(
+        PK=f"{SEARCH_PREFIX}{word}",
+        SK=question_id,
+        question_id=question_id,
+        status=status,
+        category=category,
+        subcategory=subcategory,
+        difficulty=difficulty,
+        question_type=question_type,
+    )
+
+
+def get_search_state(question_id: str) -> SearchState | None:
+    try:
+        return SearchState.get(question_pk(question_id), SEARCH_STATE_SK, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def save_search_state(question_id: str, words: set[str], facets: str, pending: set[str] | None = None) -> None:
+    SearchState(
+        PK=question_pk(question_id),
+        SK=SEARCH_STATE_SK,
+        words=words or None,
+        pending=pending or None,
+        facets=facets,
+    ).save()
+
+
+def delete_search_state(question_id: str) -> None:
+    SearchState(PK=question_pk(question_id), SK=SEARCH_STATE_SK).delete()
+
+
+def write_postings(puts: list[SearchPosting], deleted_words: set[str], question_id: str) -> None:
+    """BatchWriteItem, 25 per call, unprocessed items retried by pynamodb; puts and deletes are
+    idempotent, so a retried or redelivered sync writes the same postings."""
+    with SearchPosting.batch_write() as batch:
+        for item in puts:
+            batch.save(item)
+        for word in sorted(deleted_words):
+            batch.delete(SearchPosting(PK=f"{SEARCH_PREFIX}{word}", SK=question_id))
+
+
+@dataclass(frozen=True)
+class PostingFilter:
+    status: str
+    category: str | None = None
+    subcategory: str | None = None
+    difficulty: int | None = None
+    question_type: str | None = None
+
+    def condition(self) -> Condition | None:
+        conditions: list[Condition] = [SearchPosting.status == self.status]
+        if self.category:
+            conditions.append(SearchPosting.category == self.category)
+        if self.subcategory:
+            conditions.append(SearchPosting.subcategory == self.subcategory)
+        if self.difficulty:
+            conditions.append(SearchPosting.difficulty == self.difficulty)
+        if self.question_type:
+            conditions.append(SearchPosting.question_type == self.question_type)
+        return _all(conditions)
+
+
+def postings_page(
+    word: str, facets: PostingFilter, *, newest_first: bool, after: str | None, limit: int
+) -> tuple[list[str], str | None]:
+    """One Query call on a word's posting list: the ids of the postings that pass the facets, and the
+    id to resume after (None at the list's end). `limit` bounds the postings read, passing or not
+    (Limit applies before the filter), so a call's cost does not depend on how common the word is."""
+    start = {"PK": {"S": f"{SEARCH_PREFIX}{word}"}, "SK": {"S": after}} if after else None
+    results = SearchPosting.query(
+        f"{SEARCH_PREFIX}{word}",
+        filter_condition=facets.condition(),
+        scan_index_forward=not newest_first,
+        last_evaluated_key=start,
+        page_size=limit,
+        attributes_to_get=["SK"],
+    )
+    page = next(results.page_iter)  # exactly one call: a pynamodb iterator would go on to fill a page
+    last_key = page.get("LastEvaluatedKey")
+    return [item["SK"]["S"] for item in page.get("Items", [])], (last_key["SK"]["S"] if last_key else None)
+
+
+def questions_in(status: str) -> Iterator[Question]:
+    """Every question of a status, in pages (maintenance only: the search backfill)."""
+    yield from (q for q in Question.gsi2.query(f"QBANK#{status}") if isinstance(q, Question))
 
 
 # --- question imports: one partition per job (docs/data-model.md, patterns Q7-Q9) -----------------

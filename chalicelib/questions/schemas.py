@@ -43,6 +43,12 @@ class QuestionIn(_Strict):
     explanation: Annotated[str, Field(max_length=10_000)] = ""
     reference: Annotated[str, Field(max_length=2000)] = ""
     status: QuestionStatus = "draft"
+    version: int | None = Field(
+        None,
+        ge=1,
+        description="Editing: the version the change is based on (from GET). If the question has been "
+        "saved since, the edit is refused with 409 instead of overwriting the other change.",
+    )
 
     @model_validator(mode="after")
     def _options_are_coherent(self) -> Self:
@@ -71,6 +77,7 @@ class QuestionPatch(_Strict):
     explanation: str | None = None
     reference: str | None = None
     status: QuestionStatus | None = None
+    version: int | None = Field(None, ge=1, description="As in QuestionIn: the version the change is based on.")
 
 
 class OptionPublic(BaseModel):
@@ -125,6 +132,16 @@ class VersionOut(BaseModel):
 
 
 class QuestionQuery(PageQuery):
+    q: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = Field(
+        None,
+        description="Words the stem or an option must all contain (whole words, any case and accents; "
+        "common words ignored). Results come newest first unless order=asc.",
+    )
+    order: Literal["asc", "desc"] | None = Field(
+        None,
+        description="asc or desc. Without q: by category, subcategory, difficulty (asc by default). "
+        "With q: by creation time (desc, newest first, by default).",
+    )
     category: Slug | None = None
     subcategory: Slug | None = None
     difficulty: Annotated[int, Field(ge=1, le=5)] | None = None

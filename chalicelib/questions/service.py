@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -13,8 +14,8 @@ from chalicelib.core import clock
 from chalicelib.core.errors import Conflict, Forbidden, NotFound, field_error, from_validation_error
 from chalicelib.core.pagination import Page
 from chalicelib.core.security import Principal, is_staff
-from chalicelib.questions import data
-from chalicelib.questions.data import MediaMap, OptionMap, Question, QuestionVersion, StemClaim
+from chalicelib.questions import data, rules, search
+from chalicelib.questions.data import MediaMap, OptionMap, PostingFilter, Question, QuestionVersion, StemClaim
 from chalicelib.questions.schemas import (
     MediaOut,
     OptionPublic,
@@ -88,6 +89,9 @@ def list_questions(principal: Principal | None, query: QuestionQuery) -> Page[An
     staff = is_staff(principal)
     if query.status not in (None, "published") and not staff:
         raise Forbidden("Only staff can list unpublished questions.")
+    view = to_staff if staff else to_public
+    if query.q is not None:
+        return _search_page(query, view)
     items, cursor = data.list_questions(
         status=query.status or "published",
         category=query.category,
@@ -96,9 +100,26 @@ def list_questions(principal: Principal | None, query: QuestionQuery) -> Page[An
         question_type=query.type,
         limit=query.limit,
         cursor=query.cursor,
+        descending=query.order == "desc",
     )
-    view = to_staff if staff else to_public
     return Page[Any](items=[view(q) for q in items], next_cursor=cursor)
+
+
+def _search_page(query: QuestionQuery, view: Callable[[Question], Any]) -> Page[Any]:
+    """Text search (patterns Q12-Q14)."""
+    if not rules.search_words(query.q or ""):
+        raise field_error("q", "Search for at least one word of three letters or more that is not a common word.")
+    facets = PostingFilter(
+        status=query.status or "published",
+        category=query.category,
+        subcategory=query.subcategory,
+        difficulty=query.difficulty,
+        question_type=query.type,
+    )
+    found = search.search(
+        query.q or "", facets, newest_first=query.order != "asc", limit=query.limit, cursor=query.cursor
+    )
+    return Page[Any](items=[view(q) for q in found.questions], next_cursor=found.next_cursor)
 
 
 def list_versions(question_id: str) -> list[VersionOut]:
@@ -264,6 +285,13 @@ def patch_question(actor: Principal, question_id: str, patch: QuestionPatch) -> 
 
 
 def _edit(actor: Principal, question: Question, request: QuestionIn) -> QuestionStaff:
+    current_version = int(question.version or 0)
+    if request.version is not None and request.version != current_version:
+        raise Conflict(
+            f"The question was changed meanwhile (it is now at version {current_version}); reload it and redo "
+            "your change.",
+            details=[{"field": "version", "message": f"now {current_version}", "type": "stale_version"}],
+        )
     check_taxonomy(request.category, request.subcategory)
     before_view = to_staff(question)
     before_placement, old_hash, number = _placement(question), question.stem_hash, int(question.version or 0) + 1

@@ -9,6 +9,7 @@ from typing import Any
 from chalicelib.accounts.service import provision_user
 from chalicelib.core.security import Role
 from tests.support.accounts import PASSWORD, register, staff
+from tests.support.screens import shoot
 
 
 def sign_in(page: Any, base_url: str, email: str) -> None:
@@ -25,11 +26,31 @@ def test_an_editor_signs_in_sees_who_they_are_and_signs_out(page, base_url):
     assert page.locator("#home-email").inner_text() == "editor.console@openmrcs.test"
     assert page.locator("#home-role").inner_text() == "editor"
     assert page.get_by_role("status").inner_text() == "Signed in as editor.console@openmrcs.test."
+    shoot(page, "home")
     stored = page.evaluate("() => JSON.stringify([Object.keys(localStorage), Object.keys(sessionStorage)])")
     assert stored == "[[],[]]" and page.context.cookies() == []  # tokens live in memory only
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("heading", name="Sign in").wait_for()
     assert page.problems == []
+
+
+def test_the_first_load_is_six_small_same_origin_requests(page, base_url):
+    """The page, its style and its four script modules: nothing from another origin, ~70 KB in all."""
+    loaded: list[tuple[str, int]] = []
+    page.on("requestfinished", lambda request: loaded.append((request.url, request.sizes()["responseBodySize"])))
+    page.goto(f"{base_url}/console")
+    page.get_by_role("heading", name="Sign in").wait_for()
+    page.wait_for_load_state("networkidle")
+    names = sorted(url.removeprefix(base_url) for url, _ in loaded)
+    assert names == [
+        "/console",
+        "/console/console.css",
+        "/console/console.js",
+        "/console/content.js",
+        "/console/core.js",
+        "/console/questions.js",
+    ]
+    assert sum(size for _, size in loaded) < 80_000
 
 
 def test_a_learner_is_refused_the_console(client, page, base_url):
@@ -45,6 +66,7 @@ def test_a_learner_is_refused_the_console(client, page, base_url):
 def test_a_wrong_password_is_shown_and_the_page_keeps_its_policy(page, base_url):
     provision_user("admin.console@openmrcs.test", PASSWORD, "Ada Admin", Role.ADMIN)
     response = page.goto(f"{base_url}/console")
+    shoot(page, "sign-in")
     policy = response.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
     page.get_by_label("Email", exact=True).fill("admin.console@openmrcs.test")
@@ -108,12 +130,14 @@ def test_an_admin_finds_a_learner_grants_extra_time_and_sees_it_in_the_audit_log
     row.get_by_label("Extra time for candidate.extra@example.com (%)").fill("25")
     row.get_by_role("button", name="Grant extra time to candidate.extra@example.com").click()
     page.get_by_text("Extra time for candidate.extra@example.com set to 25%.").wait_for()
+    shoot(page, "users")
     page.get_by_role("button", name="Audit log").click()
     page.get_by_label("Entity (type:id, e.g. user:01ab…)").fill(f"user:{learner['user']['id']}")
     page.get_by_role("button", name="Show").click()
     event = page.get_by_role("listitem").filter(has_text="user.extra_time_changed")
     event.wait_for()
     assert '"extra_time_percent": 25' in event.inner_text() and '"extra_time_percent": 0' in event.inner_text()
+    shoot(page, "audit")
     assert page.problems == []
 
 
@@ -149,6 +173,7 @@ def test_an_editor_runs_a_dry_run_import_and_sees_the_row_errors(client, page, b
     page.get_by_text("Dry run completed: 2 rows, 1 valid, 0 skipped, 1 failed.").wait_for()
     problem = page.get_by_role("row").filter(has_text="category: no such active category")
     assert problem.get_by_role("cell").first.inner_text() == "2"
+    shoot(page, "import")
     assert client.get("/questions?category=anatomy", token=editor["access"]).json["items"] == []  # nothing written
     assert page.problems == []
 
@@ -164,15 +189,17 @@ def test_an_examiner_builds_a_quick_mock_from_a_blueprint(client, page, base_url
     page.get_by_label("Anatomy (6 published)").fill("3")
     page.get_by_label("Pathology (6 published)").fill("2")
     page.get_by_text("5 question(s) in this paper.").wait_for()
-    page.get_by_label("Name").fill("Quick Mock")
+    form = page.get_by_role("region", name="New mock exam from a blueprint")
+    form.get_by_label("Name").fill("Quick Mock")
     page.get_by_label("Duration (minutes)").fill("10")
     page.get_by_role("button", name="Create template").click()
     page.get_by_text('Template "Quick Mock" created: 5 questions, 10 minutes.').wait_for()
+    shoot(page, "exam-template")
     learner = register(client)
     listed = client.get("/exams/templates", token=learner["access"]).json
     assert [(t["name"], t["total_questions"]) for t in listed] == [("Quick Mock", 5)]
     page.get_by_label("Anatomy (6 published)").fill("7")  # more than there are
-    page.get_by_label("Name").fill("Too big")
+    form.get_by_label("Name").fill("Too big")
     page.get_by_role("button", name="Create template").click()
     page.locator("#blueprint\\.anatomy-error").filter(has_text="Only 6 published questions").wait_for()
     assert page.problems == [] or all("422" in p for p in page.problems)

@@ -245,3 +245,19 @@ def test_only_editors_and_admins_edit_questions(client, editor, role):
         assert client.request(method, path, body, token=token).status == expected, (method, path)
     admin = staff(client, Role.ADMIN)
     assert client.patch(f"/questions/{created['id']}", {"difficulty": 1}, token=admin["access"]).status == 200
+
+
+def test_an_edit_based_on_a_stale_version_is_refused_not_lost(client, editor):
+    """Two editors open version 1; the second save would silently undo the first one's change."""
+    token = editor["access"]
+    created = question(client, editor, "anatomy")
+    first = client.patch(f"/questions/{created['id']}", {"difficulty": 5, "version": 1}, token=token)
+    assert first.status == 200 and first.json["version"] == 2
+    stale = {**question_body("anatomy", stem="A different stem written on top of version one?"), "version": 1}
+    refused = client.put(f"/questions/{created['id']}", stale, token=token)
+    assert refused.status == 409, refused
+    assert refused.json["error"]["details"][0] == {"field": "version", "message": "now 2", "type": "stale_version"}
+    current = client.get(f"/questions/{created['id']}", token=token).json
+    assert current["difficulty"] == 5 and current["version"] == 2  # nothing written
+    based_on_current = client.put(f"/questions/{created['id']}", {**stale, "version": 2}, token=token)
+    assert based_on_current.status == 200 and based_on_current.json["version"] == 3
