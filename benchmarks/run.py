@@ -110,6 +110,13 @@ def search_costs() -> list[str]:
         return costs(client)
 
 
+def review_costs() -> list[str]:
+    from benchmarks.review import review_costs as costs
+
+    with api() as client:
+        return costs(client)
+
+
 SECTIONS: dict[str, Any] = {
     "auth": auth_costs,
     "practice": practice_costs,
@@ -118,6 +125,7 @@ SECTIONS: dict[str, Any] = {
     "exam": exam_costs,
     "notifications": notification_costs,
     "search": search_costs,
+    "review": review_costs,
     "import": import_times,
     "latency": local_latency,
 }

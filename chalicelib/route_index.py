@@ -97,6 +97,8 @@ ROUTES: tuple[Route, ...] = (
     ('DELETE', '/resources/{resource_id}', 'chalicelib.resources.routes', 'chalicelib_resources_routes_delete_resource', ('application/json',)),
     ('GET', '/resources/{resource_id}', 'chalicelib.resources.routes', 'chalicelib_resources_routes_get_resource', ('application/json',)),
     ('PATCH', '/resources/{resource_id}', 'chalicelib.resources.routes', 'chalicelib_resources_routes_update_resource', ('application/json',)),
+    ('GET', '/review/forecast', 'chalicelib.review.routes', 'chalicelib_review_routes_review_forecast', ('application/json',)),
+    ('GET', '/review/queue', 'chalicelib.review.routes', 'chalicelib_review_routes_review_queue', ('application/json',)),
     ('GET', '/unsubscribe', 'chalicelib.accounts.routes', 'chalicelib_accounts_routes_unsubscribe_page', ('application/json',)),
     ('POST', '/unsubscribe', 'chalicelib.accounts.routes', 'chalicelib_accounts_routes_unsubscribe', ('application/x-www-form-urlencoded', 'multipart/form-data', 'application/json', 'text/plain')),
 )

@@ -49,6 +49,7 @@ class UserItem(TableItem, discriminator="User"):
     totp_pending_secret = UnicodeAttribute(null=True)
     totp_last_step = NumberAttribute(default=0)
     recovery_codes = UnicodeSetAttribute(null=True)
+    review_retention = NumberAttribute(null=True)  # desired recall for spaced review; default in review.rules
     email_preferences = JSONAttribute(null=True)  # kind -> on/off; missing kinds take the defaults (rules.py)
     version = VersionAttribute()
 

@@ -95,6 +95,9 @@ class UpdateProfileRequest(PatchModel):
     timezone: Timezone | None = None
     prefers_explanations: bool | None = None
     email_preferences: EmailPreferencesPatch | None = None
+    review_retention: Annotated[float, Field(ge=0.80, le=0.97)] | None = Field(
+        None, description="Desired recall for spaced review, 0.80-0.97 (higher: more reviews). Default 0.92."
+    )
 
 
 class ChangeRoleRequest(Strict):
@@ -113,6 +116,7 @@ class UserOut(BaseModel):
     prefers_explanations: bool
     created_at: str
     email_preferences: EmailPreferences
+    review_retention: float | None = Field(None, description="Desired recall for spaced review; null: 0.92.")
     unread_notifications: int | None = Field(
         None, description="Unread notifications (GET /me only: the inbox badge needs no second request)."
     )

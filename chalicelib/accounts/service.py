@@ -86,6 +86,7 @@ def to_user_out(user: UserItem) -> UserOut:
         prefers_explanations=bool(user.prefers_explanations),
         created_at=clock.iso_from_ms(user.created_at),
         email_preferences=EmailPreferences(**rules.email_prefs(user.email_preferences)),
+        review_retention=float(user.review_retention) if user.review_retention is not None else None,
     )
 
 

@@ -12,6 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from chalicelib.core.timeutil import parse
+from chalicelib.review.rules import Confidence, rating_for, review_of
+
 # One DynamoDB transaction holds at most 100 items; a few are kept for watermarks and claims.
 MAX_TRANSACTION_ITEMS = 100
 
@@ -29,6 +32,7 @@ class AnswerEvent:
     time_spent_sec: int
     answered_at: str  # ISO 8601 UTC with milliseconds
     local_date: str  # the learner's calendar day
+    confidence: Confidence | None = None  # practice answers may say how sure the learner was
 
     @property
     def order(self) -> str:
@@ -46,6 +50,13 @@ def practice_source(session_id: str, seq: int) -> str:
 
 def exam_source(session_id: str, question_id: str) -> str:
     return f"exam:{session_id}:{question_id}"
+
+
+def review_entry(answer: AnswerEvent) -> str:
+    """The answer as a review of its question's card (review.rules): rated, timed, ordered. Kept
+    outside the exactly-once transaction: a card's reviews are a set, so adding one twice is harmless."""
+    rating = rating_for(answer.is_correct, answer.time_spent_sec, None, answer.confidence)
+    return review_of(answer.source, parse(answer.answered_at), rating).encode()
 
 
 @dataclass

@@ -39,6 +39,7 @@ from chalicelib.analytics.effects import (
     exam_source,
     pending,
     practice_source,
+    review_entry,
     time_shares,
 )
 from chalicelib.core import clock
@@ -50,6 +51,7 @@ from chalicelib.exams.rules import QuestionOutcome
 from chalicelib.practice import data as practice
 from chalicelib.practice.data import QuestionState
 from chalicelib.questions.rules import score_percent
+from chalicelib.review import service as review
 
 ACTIVE_MARKER_TTL_SEC = 35 * 86400
 APPLY_ATTEMPTS = 5
@@ -83,6 +85,7 @@ def practice_event(user_id: str, session_id: str, raw: dict[str, Any]) -> tuple[
         time_spent_sec=int(raw["time_spent_sec"]),
         answered_at=str(raw["answered_at"]),
         local_date=str(raw["local_date"]),
+        confidence=raw.get("confidence") or None,
     )
 
 
@@ -272,6 +275,26 @@ def apply_learner(user_id: str, work: LearnerWork) -> None:
         raise RuntimeError(f"watermarks of {user_id} kept moving")
     for session_id, answers in sorted(work.exams.items()):
         _apply_exam(user_id, session_id, answers)
+    _reschedule_cards(user_id, work)
+
+
+def _reschedule_cards(user_id: str, work: LearnerWork) -> None:
+    """The touched questions' cards follow their new reviews (idempotent: also after a redelivery
+    whose answers were applied already, which is how a crash between the two steps is repaired)."""
+    events = [a for answers in work.practice.values() for a in answers.values()]
+    events += [a for answers in work.exams.values() for a in answers]
+    if events:
+        reschedule_cards(user_id, events)
+
+
+def reschedule_cards(user_id: str, events: list[AnswerEvent]) -> None:
+    new_reviews: dict[str, set[str]] = {}
+    for event in events:
+        new_reviews.setdefault(event.question_id, set()).add(review_entry(event))
+    user = accounts.get_user(user_id)
+    zone = user.timezone if user else "UTC"
+    retention = float(user.review_retention) if user and user.review_retention is not None else None
+    review.reschedule(user_id, new_reviews, zone, retention)
 
 
 def _work_of(user_id: str) -> LearnerWork:

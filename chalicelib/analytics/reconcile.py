@@ -17,7 +17,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from chalicelib.accounts import data as accounts
-from chalicelib.analytics import data, snapshot
+from chalicelib.analytics import data, pipeline, snapshot
 from chalicelib.analytics.data import AppliedRecord, CategoryAggregate, DailyStat, PracticeWatermark
 from chalicelib.analytics.effects import AnswerEvent, Effects, Totals, chunked, fold
 from chalicelib.analytics.pipeline import exam_end, practice_end, practice_event, submitted_exam_events
@@ -28,6 +28,7 @@ from chalicelib.core.observability import logger
 from chalicelib.exams import data as exams
 from chalicelib.practice import data as practice
 from chalicelib.practice.data import QuestionState
+from chalicelib.review import data as review_data
 
 ATTEMPTS = 5
 ACTIVE_WINDOW_DAYS = 35  # the active-day markers' lifetime
@@ -186,6 +187,19 @@ def _repair_states(user_id: str, expected: Effects) -> int:
     return repaired
 
 
+def _repair_cards(user_id: str, raw: Raw) -> int:
+    """Every raw answer is a review of its card (adding those already there changes nothing), and
+    each card's place in the due index is set again from its reviews. Returns the cards that gained
+    reviews."""
+    questions = {event.question_id for event in raw.events}
+    if not questions:
+        return 0
+    before = {qid: len(card.reviews or ()) for qid, card in review_data.get_cards(user_id, questions).items()}
+    pipeline.reschedule_cards(user_id, raw.events)
+    after = review_data.get_cards(user_id, questions)
+    return sum(1 for qid, card in after.items() if len(card.reviews or ()) != before.get(qid))
+
+
 def reconcile_learner(user_id: str) -> dict[str, int]:
     """Repairs one learner; returns how many items of each kind were rewritten."""
     if accounts.is_erased(user_id):
@@ -199,6 +213,7 @@ def reconcile_learner(user_id: str) -> dict[str, int]:
                 "aggregates": _repair_nodes(user_id, expected),
                 "days": _repair_days(user_id, expected),
                 "question_states": _repair_states(user_id, expected),
+                "review_cards": _repair_cards(user_id, raw),
             }
         except Moved:
             continue  # the pipeline wrote meanwhile: read everything again

@@ -63,6 +63,7 @@ class PracticeAnswer(TableItem, discriminator="PracticeAnswer"):
     answered_at = UnicodeAttribute()
     local_date = UnicodeAttribute()  # the learner's calendar day (profile time zone)
     seq = NumberAttribute(null=True)  # 1 for the session's first answer, 2 for the next...
+    confidence = UnicodeAttribute(null=True)  # guess | unsure | sure, when the learner said
 
     def event(self) -> dict[str, Any]:
         """What the pipeline needs of this answer (also stored as the session's `last_answer`)."""
@@ -75,6 +76,7 @@ class PracticeAnswer(TableItem, discriminator="PracticeAnswer"):
             "time_spent_sec": int(self.time_spent_sec),
             "answered_at": self.answered_at,
             "local_date": self.local_date,
+            **({"confidence": self.confidence} if self.confidence else {}),
         }
 
 

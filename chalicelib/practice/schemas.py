@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib.questions.schemas import QuestionPublic
 from chalicelib.taxonomy.schemas import Slug
 
-Pool = Literal["all", "unseen", "incorrect", "flagged"]
+Pool = Literal["all", "unseen", "incorrect", "flagged", "due"]
 QuestionId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
@@ -29,6 +29,9 @@ class AttemptIn(_Strict):
     question_id: QuestionId
     selected_option_ids: Annotated[list[Annotated[str, Field(max_length=64)]], Field(min_length=1, max_length=10)]
     time_spent_sec: Annotated[int, Field(ge=0, le=3600)]
+    confidence: Literal["guess", "unsure", "sure"] | None = Field(
+        None, description="How sure the learner was (optional): shapes the spaced-review rating (docs/learning.md)."
+    )
 
 
 class FlagIn(_Strict):

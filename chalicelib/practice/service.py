@@ -32,6 +32,7 @@ from chalicelib.questions import data as questions
 from chalicelib.questions.data import Question
 from chalicelib.questions.rules import is_correct, score_percent, selection_problem
 from chalicelib.questions.service import correct_option_ids, to_public
+from chalicelib.review import service as review
 from chalicelib.taxonomy import data as taxonomy
 
 # --- starting a session --------------------------------------------------------------------------
@@ -95,14 +96,22 @@ def create_session(principal: Principal, request: SessionCreate) -> SessionOut:
     candidates = _candidate_ids(pairs)
     # A question of a running exam is never drawn: practice would reveal its answer.
     hidden = exams.questions_in_live_exams(principal.user_id, clock.iso(clock.now()))
-    eligible = [qid for qid in _apply_pool(request.pool, candidates, principal.user_id) if qid not in hidden]
+    if request.pool == "due":  # spaced review: the due cards, most overdue first, not a random draw
+        allowed = set(candidates)
+        due = review.due_question_ids(principal.user_id, request.question_count + len(hidden))
+        eligible = [qid for qid in due if qid in allowed and qid not in hidden]
+    else:
+        eligible = [qid for qid in _apply_pool(request.pool, candidates, principal.user_id) if qid not in hidden]
     if not eligible:
         raise Unprocessable(
             "No published questions match these categories and this pool; widen the selection.",
             details=[{"field": "pool", "message": f"no questions in pool '{request.pool}'"}],
         )
     seed = secrets.randbits(48)
-    sample = random.Random(seed).sample(eligible, min(request.question_count, len(eligible)))  # noqa: S311
+    if request.pool == "due":
+        sample = eligible[: request.question_count]
+    else:
+        sample = random.Random(seed).sample(eligible, min(request.question_count, len(eligible)))  # noqa: S311
     drawn = questions.get_published(sample)  # only the drawn questions are read
     chosen = [q.question_id for q in drawn]
     session_id = clock.new_id()
@@ -172,6 +181,7 @@ def submit_attempt(principal: Principal, session_id: str, request: AttemptIn) ->
             correct_option_ids=correct_ids,
             is_correct=correct,
             time_spent_sec=request.time_spent_sec,
+            confidence=request.confidence,
             answered_at=clock.iso_ms(now),
             local_date=local_date(now, session.timezone).isoformat(),
         )

@@ -24,6 +24,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.db import TableItem
 from chalicelib.core.pagination import collect, decode_cursor
+from chalicelib.review.data import ReviewCard, card_key
 
 CURRENT_SK = "CURRENT"
 NO_SUBCATEGORY = "-"
@@ -119,6 +120,18 @@ def get_question(question_id: str) -> Question | None:
         return Question.get(question_pk(question_id), CURRENT_SK, consistent_read=True)
     except DoesNotExist:
         return None
+
+
+def get_question_and_card(question_id: str, user_id: str) -> tuple[Question | None, ReviewCard | None]:
+    """A question and the learner's review card of it: one BatchGetItem (the question consistent)."""
+    found = TableItem.batch_get([question_key(question_id), card_key(user_id, question_id)], consistent_read=True)
+    question = card = None
+    for item in found:
+        if isinstance(item, Question):
+            question = item
+        elif isinstance(item, ReviewCard):
+            card = item
+    return question, card
 
 
 def get_questions(question_ids: list[str]) -> dict[str, Question]:

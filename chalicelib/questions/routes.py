@@ -17,6 +17,7 @@ from chalicelib.questions.schemas import (
     ImportJobOut,
     ImportQuery,
     ImportRowOut,
+    QuestionForLearner,
     QuestionIn,
     QuestionPatch,
     QuestionPublic,
@@ -29,6 +30,7 @@ TAGS = ("questions",)
 EDITORS = (Role.EDITOR,)
 STAFF_ERRORS = (400, 401, 403, 404, 409, 422)
 QuestionView = QuestionStaff | QuestionPublic
+OneQuestion = QuestionStaff | QuestionForLearner
 
 
 @endpoint(
@@ -47,12 +49,12 @@ def list_questions(call: Call) -> Page[Any]:
 @endpoint(
     "/questions/{question_id}",
     "GET",
-    summary="One question (answers only for staff)",
+    summary="One question (answers only for staff; a learner's review card once answered)",
     tags=TAGS,
-    response=QuestionView,
+    response=OneQuestion,
     errors=(401, 404),
 )
-def get_question(call: Call) -> QuestionView:
+def get_question(call: Call) -> OneQuestion:
     return service.get_question(call.principal, call.params["question_id"])
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
 
 from chalicelib.core.pagination import PageQuery
+from chalicelib.review.schemas import CardView
 from chalicelib.taxonomy.schemas import Slug
 
 QuestionType = Literal["single", "multi"]
@@ -101,6 +102,12 @@ class QuestionPublic(BaseModel):
     category: str
     subcategory: str | None
     difficulty: int
+
+
+class QuestionForLearner(QuestionPublic):
+    review: CardView | None = Field(
+        None, description="The learner's spaced-review card, once they have answered it: recall probability now."
+    )
 
 
 class OptionStaff(OptionPublic):

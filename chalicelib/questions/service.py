@@ -20,6 +20,7 @@ from chalicelib.questions.schemas import (
     MediaOut,
     OptionPublic,
     OptionStaff,
+    QuestionForLearner,
     QuestionIn,
     QuestionPatch,
     QuestionPublic,
@@ -27,6 +28,7 @@ from chalicelib.questions.schemas import (
     QuestionStaff,
     VersionOut,
 )
+from chalicelib.review import service as review
 from chalicelib.taxonomy import data as taxonomy
 
 DUPLICATE = "A question with the same stem already exists."
@@ -78,11 +80,20 @@ def correct_option_ids(question: Question) -> list[str]:
 # --- reads ---------------------------------------------------------------------------------------
 
 
-def get_question(principal: Principal | None, question_id: str) -> QuestionPublic | QuestionStaff:
-    question = data.get_question(question_id)
-    if question is None or (question.status != "published" and not is_staff(principal)):
+def get_question(principal: Principal | None, question_id: str) -> QuestionForLearner | QuestionStaff:
+    if is_staff(principal):
+        question = data.get_question(question_id)
+        if question is None:
+            raise NotFound("No such question.")
+        return to_staff(question)
+    if principal is None:
+        found, card = data.get_question(question_id), None
+    else:  # the question and the learner's card in one BatchGetItem
+        found, card = data.get_question_and_card(question_id, principal.user_id)
+    if found is None or found.status != "published":
         raise NotFound("No such question.")
-    return to_staff(question) if is_staff(principal) else to_public(question)
+    recall = review.recall_of(card) if principal is not None else None
+    return QuestionForLearner(**to_public(found).model_dump(), review=recall)
 
 
 def list_questions(principal: Principal | None, query: QuestionQuery) -> Page[Any]:

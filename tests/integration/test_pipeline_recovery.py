@@ -29,7 +29,12 @@ def test_reconcile_repairs_lost_records_and_a_corrupted_aggregate_and_is_idempot
         assert any(reconcile.reconcile_learner(user).values())
     assert actual(users) == expected(users)
     for user in users:  # a second run finds nothing to repair
-        assert reconcile.reconcile_learner(user) == {"aggregates": 0, "days": 0, "question_states": 0}
+        assert reconcile.reconcile_learner(user) == {
+            "aggregates": 0,
+            "days": 0,
+            "question_states": 0,
+            "review_cards": 0,
+        }
     assert handler(records)["batchItemFailures"] == []  # the lost records arrive after all: no double count
     assert actual(users) == expected(users)
 

@@ -21,9 +21,12 @@ from chalicelib.analytics.effects import practice_source
 from chalicelib.core.config import get_settings
 from chalicelib.core.db import TableItem, user_pk
 from chalicelib.core.table_schema import create_table
+from chalicelib.core.timeutil import iso, parse
 from chalicelib.exams import data as exams_data
 from chalicelib.practice import data as practice_data
 from chalicelib.practice.data import QuestionState
+from chalicelib.review import rules as review_rules
+from chalicelib.review.data import DueDay, ReviewCard
 from chalicelib.taxonomy.data import TAXONOMY_PK, Category, category_sk
 from local_stack.streams import FakeLambdaContext, StreamPoller
 from tests.support.pipeline import account, answer, complete, open_session, submitted_exam_record
@@ -81,6 +84,7 @@ def expected(users: list[str]) -> dict[str, Any]:
             order = f"{a.answered_at}#{practice_source(a.session_id, int(a.seq))}"
             if order > state[3]:
                 state[1], state[2], state[3] = bool(a.is_correct), a.answered_at, order
+        cards, forecast = expected_cards(raw)
         total = sum(v[0] for k, v in aggs.items() if k.endswith("#"))
         right = sum(v[1] for k, v in aggs.items() if k.endswith("#"))
         result[user] = {
@@ -89,8 +93,27 @@ def expected(users: list[str]) -> dict[str, Any]:
             "states": {k: tuple(v[:3]) for k, v in states.items()},
             "performance": {"correct": right, "incorrect": total - right},
             "last_practice": f"{user}-s1",
+            "cards": cards,
+            "forecast": forecast,
         }
     return result
+
+
+def expected_cards(raw: list[Any]) -> tuple[dict[str, tuple[str, int]], dict[str, int]]:
+    """Each question's review card replayed from its raw answers, and the forecast they make."""
+    reviews: dict[str, set[review_rules.Review]] = defaultdict(set)
+    for a in raw:
+        rating = review_rules.rating_for(bool(a.is_correct), int(a.time_spent_sec), None, a.confidence)
+        source = practice_source(a.session_id, int(a.seq))
+        reviews[a.question_id].add(review_rules.review_of(source, parse(a.answered_at), rating))
+    cards: dict[str, tuple[str, int]] = {}
+    forecast: dict[str, int] = defaultdict(int)
+    for question_id, found in reviews.items():
+        card = review_rules.schedule(found, None)
+        assert card is not None
+        cards[question_id] = (iso(card.due), card.reviews)
+        forecast[card.due.date().isoformat()] += 1  # these learners are on UTC
+    return cards, dict(forecast)
 
 
 def actual(users: list[str]) -> dict[str, Any]:
@@ -117,6 +140,10 @@ def actual(users: list[str]) -> dict[str, Any]:
             },
             "performance": {k: snapshot.body["performance"][k] for k in ("correct", "incorrect")} if snapshot else None,
             "last_practice": last.summary["session_id"] if last else None,
+            "cards": {
+                i.question_id: (i.due, int(i.scheduled_reviews or 0)) for i in items if isinstance(i, ReviewCard)
+            },
+            "forecast": {i.SK.rsplit("#", 1)[1]: len(i.cards or ()) for i in items if isinstance(i, DueDay)},
         }
     return result
 

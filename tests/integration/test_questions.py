@@ -52,7 +52,9 @@ class TestLearnerViews:
     def test_learner_view_shape(self, client, editor, learner):
         created = question(client, editor, "anatomy", "thorax", difficulty=4)
         view = client.get(f"/questions/{created['id']}", token=learner["access"]).json
-        assert set(view) == {"id", "stem", "type", "options", "media", "category", "subcategory", "difficulty"}
+        shape = {"id", "stem", "type", "options", "media", "category", "subcategory", "difficulty"}
+        assert set(view) == shape | {"review"}  # the learner's own review card (none before answering)
+        assert view["review"] is None
         assert [o["id"] for o in view["options"]] == [o["id"] for o in created["options"]]
         assert all(set(option) == {"id", "text"} for option in view["options"])
 

@@ -20,6 +20,7 @@ LAYERS = {
     "accounts": 2,
     "taxonomy": 2,
     "questions": 3,
+    "review": 3,  # cards of questions; questions show a card's recall, practice draws due cards
     "resources": 4,
     "pages": 4,
     "exams": 5,
