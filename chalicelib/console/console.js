@@ -3,7 +3,7 @@
 // cookies): a reload means signing in again; the refresh token renews the access token.
 import { $, act, call, el, fail, fieldErrors, forgetTaxonomy, report, say, session, show } from "./core.js";
 import { openContent } from "./content.js";
-import { openQuestions } from "./questions.js";
+import { openQuestions, openReports } from "./questions.js";
 
 const STAFF = new Set(["editor", "examiner", "admin"]);
 
@@ -314,6 +314,7 @@ $("audit-form").addEventListener("submit", async (event) => {
 
 $("go-templates").addEventListener("click", () => loadBlueprint().catch((error) => fail(error.message)));
 $("go-questions").addEventListener("click", () => openQuestions().catch((error) => fail(error.message)));
+$("go-reports").addEventListener("click", () => openReports().catch((error) => fail(error.message)));
 for (const screen of ["taxonomy", "pages", "resources", "notifications"]) {
   $(`go-${screen}`).addEventListener("click", () => openContent(screen).catch((error) => fail(error.message)));
 }
@@ -321,6 +322,7 @@ for (const screen of ["taxonomy", "pages", "resources", "notifications"]) {
 for (const [button, section, focus] of [
   ["go-home", "home", "home-title"],
   ["go-questions", "questions", "questions-title"],
+  ["go-reports", "reports", "reports-title"],
   ["go-taxonomy", "taxonomy", "taxonomy-title"],
   ["go-pages", "pages", "pages-title"],
   ["go-resources", "resources", "resources-title"],

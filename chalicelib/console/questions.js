@@ -336,3 +336,83 @@ $("ver-restore").addEventListener("click", async () => {
     $("versions").hidden = true;
   }
 });
+
+// --- reports from learners: the queue, resolve or reject with a note, open the question ---------
+
+const REASONS = { wrong_key: "Wrong answer key", unclear: "Unclear", outdated: "Out of date", typo: "Typo", other: "Other" };
+let reportsCursor = null;
+
+async function loadReports(more) {
+  fail("");
+  const query = new URLSearchParams({ status: $("rp-status").value, sort: $("rp-sort").value, limit: "25" });
+  if (more && reportsCursor) query.set("cursor", reportsCursor);
+  try {
+    const page = await call("GET", `/questions/reports?${query}`);
+    const byReport = $("reports-table").querySelector("tbody");
+    const byQuestion = $("reported-table").querySelector("tbody");
+    if (!more) {
+      byReport.replaceChildren();
+      byQuestion.replaceChildren();
+    }
+    for (const report of page.reports || []) byReport.append(reportRow(report));
+    for (const reported of page.questions || []) {
+      const row = el("tr");
+      const cell = el("td");
+      cell.append(openButton(reported.question_id));
+      row.append(cell, el("td", String(reported.open_reports)));
+      byQuestion.append(row);
+    }
+    $("reports-table").hidden = !page.reports || byReport.children.length === 0;
+    $("reported-table").hidden = !page.questions || byQuestion.children.length === 0;
+    reportsCursor = page.next_cursor;
+    $("reports-more").hidden = !reportsCursor;
+    say(`${byReport.children.length + byQuestion.children.length} shown.`);
+  } catch (error) {
+    report(error, "rp-");
+  }
+}
+
+function openButton(questionId, excerpt) {
+  const open = el("button", excerpt || `Question ${questionId.slice(0, 8)}…`, {
+    type: "button",
+    class: "link",
+    "aria-label": `Open question ${questionId} in the editor`,
+  });
+  open.addEventListener("click", () => openEditor(questionId));
+  return open;
+}
+
+function reportRow(item) {
+  const row = el("tr");
+  const question = el("td");
+  question.append(openButton(item.question_id, item.question_excerpt));
+  const decision = el("td");
+  if (item.status === "open") {
+    const noteId = `note-${item.id}`;
+    const note = el("input", undefined, { id: noteId });
+    decision.append(el("label", "Note to the learner", { for: noteId }), note);
+    for (const [status, label] of [["resolved", "Resolve"], ["rejected", "Reject"]]) {
+      const button = el("button", label, { type: "button", "aria-label": `${label} the report ${item.id}` });
+      button.addEventListener("click", async () => {
+        const path = `/questions/${encodeURIComponent(item.question_id)}/reports/${encodeURIComponent(item.id)}`;
+        const done = await act(() => call("PATCH", path, { status, note: note.value }), `Report ${status}; the learner is told.`);
+        if (done) row.remove();
+      });
+      decision.append(" ", button);
+    }
+  } else {
+    decision.textContent = `${item.status}: ${item.note || ""}`;
+  }
+  row.append(question, el("td", REASONS[item.reason] || item.reason), el("td", item.comment), el("td", item.created_at.slice(0, 16)), decision);
+  return row;
+}
+
+$("reports-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  loadReports(false);
+});
+$("reports-more").addEventListener("click", () => loadReports(true));
+
+export function openReports() {
+  return loadReports(false);
+}

@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     exam_starts_per_hour: PositiveInt = 10
     answers_per_hour: PositiveInt = 1200  # practice attempts and exam saves, per learner
     imports_per_hour: PositiveInt = 20
+    question_reports_per_hour: PositiveInt = 20  # per learner
     # Per-IP limits: strict on deployed stages, high on the local stack and in tests (one machine
     # runs every automated client). Unset means the stage's default.
     register_per_ip_per_hour: PositiveInt | None = None

@@ -24,6 +24,7 @@ def limit(name: str) -> Limit:
         "exam-starts": (s.exam_starts_per_hour, HOUR),
         "answers": (s.answers_per_hour, HOUR),
         "imports": (s.imports_per_hour, HOUR),
+        "question-reports": (s.question_reports_per_hour, HOUR),
         "2fa-attempts": (s.two_factor_attempts_per_15_min, 15 * 60),
     }
     max_hits, window_sec = table[name]

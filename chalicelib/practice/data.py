@@ -164,6 +164,15 @@ def all_sessions(user_id: str) -> list[PracticeSession]:
     return list(PracticeSession.query(user_pk(user_id), PracticeSession.SK.startswith(SESSION_PREFIX)))
 
 
+def has_answered(user_id: str, question_id: str) -> bool:
+    """Whether the learner's answers to this question have reached their state (the pipeline)."""
+    try:
+        state = QuestionState.get(user_pk(user_id), QSTATE_PREFIX + question_id, consistent_read=True)
+    except DoesNotExist:
+        return False
+    return int(state.answered or 0) > 0
+
+
 def question_states(user_id: str, *, consistent: bool = False) -> list[QuestionState]:
     condition = QuestionState.SK.startswith(QSTATE_PREFIX)
     return list(QuestionState.query(user_pk(user_id), condition, consistent_read=consistent))

@@ -220,6 +220,7 @@ def test_the_content_screens_have_no_serious_accessibility_violations(client, br
         page.get_by_role("table", name="Version A and version B side by side").wait_for()
         assert serious_violations(page) == []
         for screen, heading in (
+            ("Reports", "Reports from learners"),
             ("Taxonomy", "Taxonomy"),
             ("Pages", "Pages"),
             ("Resources", "Resources"),
@@ -271,4 +272,37 @@ def test_the_audit_log_filters_by_actor_and_period(client, page, base_url):
     audit.get_by_label("To", exact=True).fill("2020-01-31")
     page.get_by_role("button", name="Show").click()
     page.get_by_role("status").filter(has_text="0 event(s).").wait_for()
+    assert page.problems == []
+
+
+def test_an_editor_works_through_the_report_queue(client, page, base_url, stream):
+    from tests.support.practice import answer, right, small_bank, start
+
+    bank = small_bank(client)
+    by_id = {q["id"]: q for q in bank["anatomy"]}
+    learner = register(client)
+    session = start(client, learner["access"], categories=["anatomy"], question_count=1)
+    question_id = session["question_ids"][0]
+    assert answer(client, learner["access"], session["id"], question_id, right(by_id[question_id])).status == 200
+    stream.poll_once()
+    body = {"reason": "wrong_key", "comment": "The key should be C."}
+    assert client.post(f"/questions/{question_id}/reports", body, token=learner["access"]).status == 201
+
+    editor = staff(client, Role.EDITOR)
+    sign_in(page, base_url, editor["user"]["email"])
+    page.get_by_role("heading", name="Welcome").wait_for()
+    page.get_by_role("button", name="Reports").click()
+    row = page.get_by_role("row").filter(has_text="The key should be C.")
+    row.wait_for()
+    assert "Wrong answer key" in row.inner_text()
+    shoot(page, "reports")
+    row.get_by_label("Note to the learner").fill("Checked against Bailey & Love: the key is right.")
+    row.get_by_role("button", name="Reject the report").click()
+    page.get_by_text("Report rejected; the learner is told.").wait_for()
+    inbox = client.get("/notifications", token=learner["access"]).json["items"]
+    assert "Bailey & Love" in inbox[0]["body"]
+    page.get_by_label("Status").and_(page.locator("#rp-status")).select_option("rejected")
+    page.get_by_role("button", name="Show").click()
+    page.get_by_role("button", name=f"Open question {question_id} in the editor").click()
+    page.get_by_role("heading", name="Edit question").wait_for()
     assert page.problems == []

@@ -26,6 +26,7 @@ LAYERS = {
     "exams": 5,
     "practice": 6,
     "analytics": 7,
+    "reports": 7,
     "privacy": 8,
     "engagement": 8,
     "system": 8,

@@ -1,0 +1,1 @@
+"""Learners report problems with questions; editors work through the reports."""

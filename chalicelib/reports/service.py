@@ -1,0 +1,145 @@
+"""Learners report what is wrong with a question they have answered; editors resolve or reject each
+report with a note the reporter is told. One open report per learner and question (a claim item
+written with the report), rate-limited; counts per question kept in the same transactions."""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib.audit.data import Change, audited_transaction
+from chalicelib.core import clock
+from chalicelib.core.db import cancelled_positions, is_condition_failure, transaction
+from chalicelib.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from chalicelib.core.security import Principal
+from chalicelib.limits import service as limits
+from chalicelib.notifications import service as notifications
+from chalicelib.practice import data as practice
+from chalicelib.questions import data as questions
+from chalicelib.reports import data
+from chalicelib.reports.data import OpenReportClaim, QuestionReport
+from chalicelib.reports.schemas import ReportClose, ReportedQuestion, ReportIn, ReportOut, ReportQuery, ReportQueue
+
+ATTEMPTS = 5
+EXCERPT_CHARS = 120
+REASONS = {
+    "wrong_key": "the marked answer is wrong",
+    "unclear": "the question is unclear",
+    "outdated": "the question is out of date",
+    "typo": "a typo",
+    "other": "another problem",
+}
+
+
+class _CountMoved(Exception):
+    """Another report of the same question changed its count first: read it again."""
+
+
+def to_out(report: QuestionReport) -> ReportOut:
+    return ReportOut(
+        id=report.report_id,
+        question_id=report.question_id,
+        question_excerpt=report.question_excerpt,
+        reason=report.reason,
+        comment=report.comment,
+        status=report.status,
+        created_at=report.created_at,
+        closed_at=report.closed_at,
+        note=report.note,
+    )
+
+
+def create(principal: Principal, question_id: str, request: ReportIn) -> ReportOut:
+    question = questions.get_question(question_id)
+    if question is None or question.status != "published":
+        raise NotFound("No such question.")
+    if not practice.has_answered(principal.user_id, question_id):
+        raise Forbidden("Answer this question before reporting a problem with it.")
+    limits.consume(limits.limit("question-reports"), principal.user_id, "Too many reports in an hour; try later.")
+    for _ in range(ATTEMPTS):
+        summary = data.get_summary(question_id)
+        read = int(summary.open_count) if summary else None
+        report = data.new_report(
+            question_id,
+            clock.new_id(),
+            user_id=principal.user_id,
+            reason=request.reason,
+            comment=request.comment,
+            question_excerpt=question.stem[:EXCERPT_CHARS],
+            status="open",
+            created_at=clock.iso_ms(clock.now()),
+        )
+        try:
+            with transaction() as tx:
+                tx.save(report, condition=QuestionReport.PK.does_not_exist())
+                tx.save(
+                    data.claim(question_id, principal.user_id, report.report_id),
+                    condition=OpenReportClaim.PK.does_not_exist(),
+                )
+                data.add_count_change(tx, question_id, read, +1)
+        except TransactWriteError as exc:
+            failed = cancelled_positions(exc) if is_condition_failure(exc) else []
+            if 1 in failed:
+                raise Conflict("You already have an open report on this question.") from exc
+            if 2 in failed:
+                continue
+            raise
+        return to_out(report)
+    raise Conflict("The question's reports kept changing; try again.")
+
+
+def close(actor: Principal, question_id: str, report_id: str, request: ReportClose) -> ReportOut:
+    """Resolve or reject an open report; the reporter is told, in the same transaction."""
+    for _ in range(ATTEMPTS):
+        report = data.get_report(question_id, report_id)
+        if report is None:
+            raise NotFound("No such report.")
+        if report.status != "open":
+            raise Conflict(f"This report is already {report.status}.")
+        summary = data.get_summary(question_id)
+        read = int(summary.open_count) if summary else 0
+        before = to_out(report).model_dump(mode="json")
+        now = clock.iso_ms(clock.now())
+        report.status, report.note, report.closed_at, report.closed_by = (
+            request.status,
+            request.note,
+            now,
+            actor.user_id,
+        )
+        report.index()
+        after = to_out(report).model_dump(mode="json")
+        change = Change(actor.user_id, f"question_report.{request.status}", "question_report", report_id, before, after)
+        refusals = {0: Conflict("The report was closed meanwhile."), 2: _CountMoved()}
+        try:
+            with audited_transaction(change, refusals=refusals) as tx:
+                tx.save(report, condition=QuestionReport.status == "open")
+                tx.delete(data.claim(question_id, report.user_id, report_id))
+                data.add_count_change(tx, question_id, read, -1)
+                title, body = _told(report, request)
+                notifications.add_personal(
+                    tx, report.user_id, clock.new_id(), "report_closed", title, body, f"/questions/{question_id}", now
+                )
+        except _CountMoved:
+            continue
+        return to_out(report)
+    raise Conflict("The question's reports kept changing; try again.")
+
+
+def _told(report: QuestionReport, request: ReportClose) -> tuple[str, str]:
+    outcome = "fixed" if request.status == "resolved" else "reviewed and left as it is"
+    title = f"Your report on a question was {outcome}"
+    body = f"You reported {REASONS.get(report.reason, 'a problem')}. The editors' note: {request.note}"
+    return title, body
+
+
+def queue(query: ReportQuery) -> ReportQueue:
+    if query.sort == "most_reported":
+        if query.status != "open":
+            raise Unprocessable(
+                "Most reported lists open reports only.",
+                details=[{"field": "sort", "message": "use status=open", "type": "invalid"}],
+            )
+        summaries, cursor = data.most_reported(query.limit, query.cursor)
+        counted = [ReportedQuestion(question_id=s.question_id, open_reports=int(s.open_count)) for s in summaries]
+        return ReportQueue(questions=counted, next_cursor=cursor)
+    reports, cursor = data.reports_page(query.status, query.limit, query.cursor)
+    return ReportQueue(reports=[to_out(r) for r in reports], next_cursor=cursor)
