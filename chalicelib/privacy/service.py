@@ -24,6 +24,7 @@ from chalicelib.exams.data import ExamSession
 from chalicelib.practice import data as practice
 from chalicelib.practice.data import PracticeSession
 from chalicelib.privacy import data, rules
+from chalicelib.reports import service as reports
 
 EXPORT_TASK = "privacy.export"
 EXPORT_JOB_TTL_SEC = 86400  # a ready export stays fetchable (through fresh links) for a day
@@ -47,7 +48,7 @@ def _items_of(user_id: str) -> tuple[list[TableItem], list[TableItem]]:
 
 def _document(user_id: str, own: list[TableItem]) -> dict[str, Any]:
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for item in [*own, *_attached(own)]:
+    for item in [*own, *_attached(own), *reports.reports_for_export(own)]:
         grouped[kind_of(item)].append(rules.exportable(item.attribute_values))
     events = audit.events_for_entity("user", user_id)
     grouped["AuditEvent"] = [rules.exportable(e.attribute_values) for e in events]
@@ -119,6 +120,7 @@ def erase(principal: Principal, password: str, code: str | None) -> dict[str, in
     profile = [i for i in own if isinstance(i, accounts.UserItem)]
     rest = [i for i in own if not isinstance(i, accounts.UserItem)]
     delete_items(markers)  # keys only: some of these days may have no marker
+    reports.forget_reporter(own)  # before the pointers to them go with the partition
     deleted = delete_items([*attached, *rest])
     pseudonymised = 0
     alias = rules.pseudonym(principal.user_id)

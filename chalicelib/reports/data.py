@@ -14,10 +14,11 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.core.db import TableItem
+from chalicelib.core.db import TableItem, user_pk
 from chalicelib.core.pagination import collect, decode_cursor
 
 SUMMARY_SK = "SUMMARY"
+ERASED = "erased"  # the reporter of a report whose author erased their account
 
 
 def report_pk(question_id: str) -> str:
@@ -45,6 +46,13 @@ class OpenReportClaim(TableItem, discriminator="OpenReportClaim"):
     report_id = UnicodeAttribute()
 
 
+class ReportPointer(TableItem, discriminator="ReportPointer"):
+    """In the reporter's partition: what their export includes and their erasure anonymises."""
+
+    question_id = UnicodeAttribute()
+    report_id = UnicodeAttribute()
+
+
 class ReportSummary(TableItem, discriminator="ReportSummary"):
     question_id = UnicodeAttribute()
     open_count = NumberAttribute(default=0)
@@ -60,6 +68,25 @@ def new_report(question_id: str, report_id: str, **fields: Any) -> QuestionRepor
 
 def claim(question_id: str, user_id: str, report_id: str) -> OpenReportClaim:
     return OpenReportClaim(PK=report_pk(question_id), SK=f"OPEN#{user_id}", report_id=report_id)
+
+
+def pointer(user_id: str, question_id: str, report_id: str) -> ReportPointer:
+    return ReportPointer(
+        PK=user_pk(user_id), SK=f"QREPORT#{question_id}#{report_id}", question_id=question_id, report_id=report_id
+    )
+
+
+def reports_of(pointers: list[ReportPointer]) -> list[QuestionReport]:
+    keys = [(report_pk(p.question_id), f"R#{p.report_id}") for p in pointers]
+    return list(QuestionReport.batch_get(keys, consistent_read=True)) if keys else []
+
+
+def anonymise(report: QuestionReport) -> None:
+    """The report stays (it is about the question) without who wrote it or their words; their open
+    claim goes."""
+    author = report.user_id
+    OpenReportClaim(PK=report_pk(report.question_id), SK=f"OPEN#{author}").delete()
+    report.update(actions=[QuestionReport.user_id.set(ERASED), QuestionReport.comment.set("")])
 
 
 def get_summary(question_id: str) -> ReportSummary | None:

@@ -8,7 +8,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.audit.data import Change, audited_transaction
 from chalicelib.core import clock
-from chalicelib.core.db import cancelled_positions, is_condition_failure, transaction
+from chalicelib.core.db import TableItem, cancelled_positions, is_condition_failure, transaction
 from chalicelib.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from chalicelib.core.security import Principal
 from chalicelib.limits import service as limits
@@ -16,7 +16,7 @@ from chalicelib.notifications import service as notifications
 from chalicelib.practice import data as practice
 from chalicelib.questions import data as questions
 from chalicelib.reports import data
-from chalicelib.reports.data import OpenReportClaim, QuestionReport
+from chalicelib.reports.data import OpenReportClaim, QuestionReport, ReportPointer
 from chalicelib.reports.schemas import ReportClose, ReportedQuestion, ReportIn, ReportOut, ReportQuery, ReportQueue
 
 ATTEMPTS = 5
@@ -76,6 +76,7 @@ def create(principal: Principal, question_id: str, request: ReportIn) -> ReportO
                     condition=OpenReportClaim.PK.does_not_exist(),
                 )
                 data.add_count_change(tx, question_id, read, +1)
+                tx.save(data.pointer(principal.user_id, question_id, report.report_id))
         except TransactWriteError as exc:
             failed = cancelled_positions(exc) if is_condition_failure(exc) else []
             if 1 in failed:
@@ -114,10 +115,12 @@ def close(actor: Principal, question_id: str, report_id: str, request: ReportClo
                 tx.save(report, condition=QuestionReport.status == "open")
                 tx.delete(data.claim(question_id, report.user_id, report_id))
                 data.add_count_change(tx, question_id, read, -1)
-                title, body = _told(report, request)
-                notifications.add_personal(
-                    tx, report.user_id, clock.new_id(), "report_closed", title, body, f"/questions/{question_id}", now
-                )
+                if report.user_id != data.ERASED:  # an erased reporter is told nothing
+                    title, body = _told(report, request)
+                    link = f"/questions/{question_id}"
+                    notifications.add_personal(
+                        tx, report.user_id, clock.new_id(), "report_closed", title, body, link, now
+                    )
         except _CountMoved:
             continue
         return to_out(report)
@@ -143,3 +146,17 @@ def queue(query: ReportQuery) -> ReportQueue:
         return ReportQueue(questions=counted, next_cursor=cursor)
     reports, cursor = data.reports_page(query.status, query.limit, query.cursor)
     return ReportQueue(reports=[to_out(r) for r in reports], next_cursor=cursor)
+
+
+def reports_for_export(own: list[TableItem]) -> list[TableItem]:
+    """The reports a user wrote, found through the pointers in their partition."""
+    return list(data.reports_of([item for item in own if isinstance(item, ReportPointer)]))
+
+
+def forget_reporter(own: list[TableItem]) -> int:
+    """Erasure: each report the user wrote loses its author and comment (idempotent)."""
+    reports = data.reports_of([item for item in own if isinstance(item, ReportPointer)])
+    for found in reports:
+        if found.user_id != data.ERASED:
+            data.anonymise(found)
+    return len(reports)

@@ -102,3 +102,24 @@ def test_reports_are_rate_limited(client, bank, stream, monkeypatch):
     learner = register(client)
     ids = answered(client, bank, stream, learner, count=3)
     assert [report(client, learner, qid).status for qid in ids] == [201, 201, 429]
+
+
+def test_a_reporter_who_erases_their_account_leaves_an_anonymous_report(client, bank, stream, editor):
+    from tests.support.accounts import PASSWORD
+
+    learner = register(client)
+    question_id = answered(client, bank, stream, learner)[0]
+    created = report(client, learner, question_id, comment="Contact me at ada@example.com").json
+    exported = client.get("/me/export", token=learner["access"])
+    assert exported.status == 200, exported
+    assert [r["comment"] for r in exported.json["items"]["QuestionReport"]] == ["Contact me at ada@example.com"]
+    erased = client.delete("/me", body={"password": PASSWORD}, token=learner["access"])
+    assert erased.status == 200, erased
+    queue = client.get("/questions/reports", token=editor["access"]).json["reports"]
+    assert [(r["id"], r["comment"]) for r in queue] == [(created["id"], "")]
+    closed = client.patch(
+        f"/questions/{question_id}/reports/{created['id']}",
+        {"status": "resolved", "note": "Fixed."},
+        token=editor["access"],
+    )
+    assert closed.status == 200  # and nobody is notified
