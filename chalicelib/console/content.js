@@ -87,9 +87,12 @@ async function loadPages() {
   });
 }
 
-$("pg-pick").addEventListener("change", async () => {
-  const slug = $("pg-pick").value;
+let pageVersion = null; // the version the form was loaded from: a save names it
+
+async function loadPage(slug) {
   fail("");
+  $("pg-conflict").hidden = true;
+  pageVersion = null;
   if (!slug) {
     $("pages-form").reset();
     $("pg-preview").replaceChildren();
@@ -97,6 +100,7 @@ $("pg-pick").addEventListener("change", async () => {
   }
   try {
     const page = await call("GET", `/pages/${encodeURIComponent(slug)}`);
+    pageVersion = page.version ?? null;
     $("pg-slug").value = page.slug;
     $("pg-title").value = page.title;
     $("pg-body").value = page.body;
@@ -105,7 +109,10 @@ $("pg-pick").addEventListener("change", async () => {
   } catch (error) {
     report(error);
   }
-});
+}
+
+$("pg-pick").addEventListener("change", () => loadPage($("pg-pick").value));
+$("pg-conflict-reload").addEventListener("click", () => loadPage($("pg-slug").value.trim()));
 
 $("pg-body").addEventListener("input", () => $("pg-preview").replaceChildren(markdown($("pg-body").value)));
 
@@ -114,17 +121,25 @@ $("pages-form").addEventListener("submit", async (event) => {
   fieldErrors([]);
   const slug = $("pg-slug").value.trim();
   const body = { title: $("pg-title").value, body: $("pg-body").value, status: $("pg-status").value };
+  if (pageVersion !== null && slug === $("pg-pick").value) body.version = pageVersion;
   if (!slug) {
     fieldErrors([{ field: "slug", message: "A page needs an address, for example terms." }], "pg-");
     return;
   }
   fail("");
   try {
-    await call("PUT", `/pages/${encodeURIComponent(slug)}`, body);
+    const saved = await call("PUT", `/pages/${encodeURIComponent(slug)}`, body);
+    pageVersion = saved.version ?? null;
     say(`Page ${slug} saved (${body.status}).`);
     await loadPages();
     $("pg-pick").value = slug;
   } catch (error) {
+    if (error.status === 409 && error.details.some((d) => d.field === "version")) {
+      $("pg-conflict-text").textContent = `${error.message} Your text is still in the form; copy what you need, then load the latest version.`;
+      $("pg-conflict").hidden = false;
+      $("pg-conflict-reload").focus();
+      return;
+    }
     report(error, "pg-");
   }
 });
@@ -176,7 +191,8 @@ $("resources-form").addEventListener("submit", async (event) => {
   const body = { is_featured: $("rs-featured").checked };
   for (const field of RESOURCE_FIELDS) body[field] = $(`rs-${field}`).value || (field === "category" ? null : "");
   try {
-    if (editingResource) await call("PATCH", `/resources/${encodeURIComponent(editingResource.id)}`, body);
+    const path = editingResource ? `/resources/${encodeURIComponent(editingResource.id)}` : null;
+    if (path) await call("PATCH", path, { ...body, version: editingResource.version });
     else await call("POST", "/resources", body);
     say(`Resource ${body.title} saved.`);
     editingResource = null;
@@ -185,6 +201,7 @@ $("resources-form").addEventListener("submit", async (event) => {
     await loadResources();
   } catch (error) {
     report(error, "rs-");
+    if (error.status === 409) await loadResources(); // the list shows the version saved meanwhile
   }
 });
 

@@ -22,16 +22,23 @@ class PageIn(BaseModel):
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     body: Annotated[str, Field(max_length=100_000, description="Markdown")]
     status: Literal["draft", "published"] = "draft"
+    version: int | None = Field(
+        None,
+        ge=1,
+        description="Editing: the version the change is based on (from GET, staff). If the page has been "
+        "saved since, the save is refused with 409 instead of overwriting the other change.",
+    )
 
 
 class PageOut(StaffFieldsModel):
-    staff_only: ClassVar[frozenset[str]] = frozenset({"status"})
+    staff_only: ClassVar[frozenset[str]] = frozenset({"status", "version"})
 
     slug: str
     title: str
     body: str
     updated_at: str
     status: Literal["draft", "published"] | None = None  # staff only
+    version: int | None = None  # staff only: send it back when saving
 
 
 def to_out(page: Page, *, staff: bool) -> PageOut:
@@ -41,6 +48,7 @@ def to_out(page: Page, *, staff: bool) -> PageOut:
         body=page.body,
         updated_at=page.updated_at,
         status=page.status if staff else None,
+        version=int(page.version) if staff and page.version is not None else None,
     )
 
 
@@ -63,6 +71,12 @@ def put_page(actor: Principal, slug: str, request: PageIn) -> tuple[PageOut, boo
     if not SLUG.fullmatch(slug) or len(slug) > 64:
         raise field_error("slug", "Use lowercase letters, digits and hyphens (at most 64).", "invalid_slug")
     existing = data.get_page(slug)
+    current = int(existing.version) if existing is not None and existing.version is not None else None
+    if request.version is not None and request.version != current:
+        raise Conflict(
+            f"The page was changed meanwhile (it is now at version {current}); reload it and redo your change.",
+            details=[{"field": "version", "message": f"now {current}", "type": "stale_version"}],
+        )
     page = Page(
         PK=data.page_pk(slug),
         SK=data.PAGE_SK,

@@ -45,10 +45,13 @@ class ResourcePatch(PatchModel):
     alt_text: Annotated[str, Field(max_length=500)] | None = None
     is_featured: bool | None = None
     status: Literal["draft", "published"] | None = None
+    version: int | None = Field(
+        None, ge=1, description="The version the change is based on (from a staff read): a newer one makes this a 409."
+    )
 
 
 class ResourceOut(StaffFieldsModel):
-    staff_only: ClassVar[frozenset[str]] = frozenset({"status"})
+    staff_only: ClassVar[frozenset[str]] = frozenset({"status", "version"})
 
     id: str
     kind: Kind
@@ -63,6 +66,7 @@ class ResourceOut(StaffFieldsModel):
     is_featured: bool
     published_at: str | None
     status: Literal["draft", "published"] | None = None  # staff only
+    version: int | None = None  # staff only
 
 
 class ResourceQuery(PageQuery):

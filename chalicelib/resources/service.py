@@ -32,6 +32,7 @@ def to_out(resource: Resource, *, staff: bool = False) -> ResourceOut:
         is_featured=bool(resource.is_featured),
         published_at=resource.published_at,
         status=resource.status if staff else None,
+        version=int(resource.version) if staff and resource.version is not None else None,
     )
 
 
@@ -89,10 +90,19 @@ def update_resource(actor: Principal, resource_id: str, patch: ResourcePatch) ->
     resource = data.get_resource(resource_id)
     if resource is None:
         raise NotFound("No such resource.")
+    stored_version = int(resource.version) if resource.version is not None else None
+    changes = patch.changes()
+    based_on = changes.pop("version", None)
+    if based_on is not None and based_on != stored_version:
+        raise Conflict(
+            f"The resource was changed meanwhile (it is now at version {stored_version}); "
+            "reload it and redo your change.",
+            details=[{"field": "version", "message": f"now {stored_version}", "type": "stale_version"}],
+        )
     before = to_out(resource, staff=True).model_dump(mode="json")
     current = {k: v for k, v in before.items() if k in ResourceIn.model_fields}
     try:
-        merged = ResourceIn.model_validate({**current, **patch.changes()})
+        merged = ResourceIn.model_validate({**current, **changes})
     except ValidationError as exc:
         raise from_validation_error(exc) from exc
     _check_category(merged.category)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
+
 from chalicelib.core.security import Role
 from tests.browser.test_console import serious_violations, sign_in
 from tests.support.accounts import register, staff
@@ -306,3 +308,24 @@ def test_an_editor_works_through_the_report_queue(client, page, base_url, stream
     page.get_by_role("button", name=f"Open question {question_id} in the editor").click()
     page.get_by_role("heading", name="Edit question").wait_for()
     assert page.problems == []
+
+
+def test_a_page_changed_meanwhile_is_shown_not_overwritten(client, page, base_url):
+    editor = staff(client, Role.EDITOR)
+    body = {"title": "Terms", "body": "First text.", "status": "published"}
+    assert client.put("/pages/terms", body, token=editor["access"]).status == 201
+    sign_in(page, base_url, editor["user"]["email"])
+    page.get_by_role("heading", name="Welcome").wait_for()
+    page.get_by_role("button", name="Pages").click()
+    pages = region(page, "Pages")
+    pages.get_by_label("Page", exact=True).select_option("terms")
+    expect(pages.get_by_label("Title")).to_have_value("Terms")
+    pages.get_by_label("Text (Markdown)").fill("My edit.")
+    other = {**body, "body": "Someone else's text."}
+    assert client.put("/pages/terms", other, token=editor["access"]).status == 200
+    pages.get_by_role("button", name="Save page").click()
+    page.get_by_role("alert").filter(has_text="changed meanwhile").wait_for()
+    assert client.get("/pages/terms").json["body"] == "Someone else's text."
+    assert pages.get_by_label("Text (Markdown)").input_value() == "My edit."
+    page.get_by_role("button", name="Load the latest version").click()
+    expect(pages.get_by_label("Text (Markdown)")).to_have_value("Someone else's text.")

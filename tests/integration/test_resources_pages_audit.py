@@ -168,3 +168,41 @@ class TestAudit:
     def test_admins_only(self, client, role):
         actor = register(client) if role == Role.USER else staff(client, role)
         assert client.get("/admin/audit", token=actor["access"]).status == 403
+
+
+def test_a_page_saved_from_a_stale_version_is_refused_not_lost(client):
+    from chalicelib.core.security import Role
+    from tests.support.accounts import staff
+
+    editor = staff(client, Role.EDITOR)
+    token = editor["access"]
+    first = client.put("/pages/privacy", {"title": "Privacy", "body": "v1", "status": "published"}, token=token)
+    assert first.status in (200, 201) and first.json["version"] == 1
+    second = client.put(
+        "/pages/privacy", {"title": "Privacy", "body": "v2", "status": "published", "version": 1}, token=token
+    )
+    assert second.status == 200 and second.json["version"] == 2
+    stale = client.put("/pages/privacy", {"title": "Privacy", "body": "v1 again", "version": 1}, token=token)
+    assert stale.status == 409 and stale.json["error"]["details"][0]["type"] == "stale_version"
+    assert client.get("/pages/privacy").json["body"] == "v2"
+    assert "version" not in client.get("/pages/privacy").json  # staff only
+
+
+def test_a_resource_edited_from_a_stale_version_is_refused(client):
+    from chalicelib.core.security import Role
+    from tests.support.accounts import staff
+
+    editor = staff(client, Role.EDITOR)
+    token = editor["access"]
+    body = {"kind": "video", "title": "Hernia repair", "url": "https://v.example.com/1", "status": "published"}
+    created = client.post("/resources", body, token=token).json
+    assert created["version"] == 1
+    assert (
+        client.patch(
+            f"/resources/{created['id']}", {"title": "Hernia repair, 2nd cut", "version": 1}, token=token
+        ).status
+        == 200
+    )
+    stale = client.patch(f"/resources/{created['id']}", {"title": "Old edit", "version": 1}, token=token)
+    assert stale.status == 409 and stale.json["error"]["details"][0]["type"] == "stale_version"
+    assert client.get(f"/resources/{created['id']}").json["title"] == "Hernia repair, 2nd cut"
