@@ -66,6 +66,8 @@ def _seed_history(user_id: str, attempts: int, questions: list[dict[str, Any]]) 
     from chalicelib.core import clock
     from chalicelib.core.db import TableItem
     from chalicelib.practice import data as practice
+    from chalicelib.review import data as review_data
+    from chalicelib.review import rules as review_rules
 
     rng = random.Random(attempts)
     today = clock.now().date()
@@ -124,9 +126,10 @@ def _seed_history(user_id: str, attempts: int, questions: list[dict[str, Any]]) 
             day_item.attempt_time_sec = 45 * answered
             batch.save(day_item)
         for question in questions[: min(attempts, len(questions))]:
-            state = practice.question_state_ref(user_id, question["id"])
-            state.question_id, state.answered, state.last_correct = question["id"], 1, True
-            batch.save(state)
+            card = review_data.card_ref(user_id, question["id"])
+            card.question_id, card.last_correct = question["id"], True
+            card.reviews = {review_rules.review_of(f"bench:{question['id']}", clock.now(), 3, True).encode()}
+            batch.save(card)
     snapshot.rebuild(user_id)
 
 

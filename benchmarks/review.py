@@ -21,7 +21,9 @@ def _grow(user_id: str, have: int, size: int) -> None:
         for n in range(have, size):
             question_id = f"{n:032x}"
             answered = [start + timedelta(days=n % 60), start + timedelta(days=n % 60 + 3)]
-            reviews = {rules.review_of(f"bench:{n}:{k}", at, rules.GOOD).encode() for k, at in enumerate(answered)}
+            reviews = {
+                rules.review_of(f"bench:{n}:{k}", at, rules.GOOD, True).encode() for k, at in enumerate(answered)
+            }
             card = rules.schedule(rules.decode_all(reviews), None)
             assert card is not None
             due = card.due.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,7 +1,7 @@
 """What answers change, folded: pure rules of the stream pipeline (no I/O, no clock).
 
-An answer adds to its category's (and subcategory's) totals, to its day's stats and to its
-question's count, and may become the newest thing those items have seen. Many answers of one
+An answer adds to its category's (and subcategory's) totals and to its day's stats, and may become
+the newest thing those items have seen (its question's review card is kept apart: review.rules). Many answers of one
 learner fold into one set of per-item deltas, so a batch costs one write per item touched rather
 than one per answer. "Newest" is a total order: the answer time (milliseconds) and then the
 answer's source identity, so two answers in the same instant are ordered the same way whatever
@@ -56,7 +56,7 @@ def review_entry(answer: AnswerEvent) -> str:
     """The answer as a review of its question's card (review.rules): rated, timed, ordered. Kept
     outside the exactly-once transaction: a card's reviews are a set, so adding one twice is harmless."""
     rating = rating_for(answer.is_correct, answer.time_spent_sec, None, answer.confidence)
-    return review_of(answer.source, parse(answer.answered_at), rating).encode()
+    return review_of(answer.source, parse(answer.answered_at), rating, answer.is_correct).encode()
 
 
 @dataclass
@@ -83,25 +83,24 @@ class Effects:
 
     nodes: dict[NodeKey, Totals] = field(default_factory=dict)
     days: dict[str, Totals] = field(default_factory=dict)
-    questions: dict[str, Totals] = field(default_factory=dict)
     active_days: set[str] = field(default_factory=set)
 
     def add(self, answer: AnswerEvent) -> None:
         for node in nodes_of(answer):
             self.nodes.setdefault(node, Totals()).add(answer)
         self.days.setdefault(answer.local_date, Totals()).add(answer)
-        self.questions.setdefault(answer.question_id, Totals()).add(answer)
         self.active_days.add(answer.utc_day)
 
     def item_count(self) -> int:
-        return len(self.nodes) + len(self.days) + len(self.questions) + len(self.active_days)
+        """Items a transaction of these effects writes (questions' cards are written after it:
+        review.service, idempotent set operations that need no transaction)."""
+        return len(self.nodes) + len(self.days) + len(self.active_days)
 
     def added_items(self, answer: AnswerEvent) -> int:
         """How many more items this answer would touch."""
         return (
             sum(node not in self.nodes for node in nodes_of(answer))
             + (answer.local_date not in self.days)
-            + (answer.question_id not in self.questions)
             + (answer.utc_day not in self.active_days)
         )
 

@@ -1,4 +1,4 @@
-"""Stream consumers that turn answers into aggregates, daily stats, question states and each
+"""Stream consumers that turn answers into aggregates, daily stats, review cards and each
 learner's dashboard. The design and the guarantees it relies on are in docs/data-model.md
 ("The answer pipeline").
 
@@ -14,7 +14,9 @@ changed) give its answers, applied in deterministic chunks, each with a claim wr
 transaction.
 
 All of one learner's answers in a batch are folded (`effects`) into one update per item touched,
-so a batch costs one write per aggregate, day and question rather than several per answer."""
+so a batch costs one write per aggregate and day rather than several per answer. The answers then
+join their questions' review cards (review.service): set operations, idempotent by themselves, so
+they need no place in the exactly-once transaction, and are redone on every redelivery."""
 
 from __future__ import annotations
 
@@ -49,7 +51,6 @@ from chalicelib.core.timeutil import local_date
 from chalicelib.exams import service as exams
 from chalicelib.exams.rules import QuestionOutcome
 from chalicelib.practice import data as practice
-from chalicelib.practice.data import QuestionState
 from chalicelib.questions.rules import score_percent
 from chalicelib.review import service as review
 
@@ -172,25 +173,6 @@ def _updates(effects: Effects, user_id: str) -> list[_Update]:
                     DailyStat.correct.add(totals.correct),
                     DailyStat.attempt_time_sec.add(totals.time_sec),
                 ],
-            )
-        )
-    for question_id, totals in sorted(effects.questions.items()):
-        assert totals.newest is not None
-        order = totals.newest.order
-        updates.append(
-            _Update(
-                practice.question_state_ref(user_id, question_id),
-                [
-                    typed(QuestionState),
-                    QuestionState.question_id.set(question_id),
-                    QuestionState.answered.add(totals.answered),
-                ],
-                [
-                    QuestionState.last_correct.set(totals.newest.is_correct),
-                    QuestionState.last_answered_at.set(totals.newest.answered_at),
-                    QuestionState.last_order.set(order),
-                ],
-                QuestionState.last_order.does_not_exist() | (QuestionState.last_order < order),
             )
         )
     return updates

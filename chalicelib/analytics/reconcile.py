@@ -27,7 +27,6 @@ from chalicelib.core.jobs import job
 from chalicelib.core.observability import logger
 from chalicelib.exams import data as exams
 from chalicelib.practice import data as practice
-from chalicelib.practice.data import QuestionState
 from chalicelib.review import data as review_data
 
 ATTEMPTS = 5
@@ -162,31 +161,6 @@ def _repair_days(user_id: str, expected: Effects) -> int:
     return repaired
 
 
-def _repair_states(user_id: str, expected: Effects) -> int:
-    stored = {s.question_id: s for s in practice.question_states(user_id, consistent=True)}
-    repaired = 0
-    for question_id in sorted(set(stored) | set(expected.questions)):
-        want, have = expected.questions.get(question_id, Totals()), stored.get(question_id)
-        newest = want.newest
-        if have is not None and (int(have.answered), have.last_order) == (
-            want.answered,
-            newest.order if newest else have.last_order,
-        ):
-            continue
-        actions = [typed(QuestionState), QuestionState.question_id.set(question_id)]
-        actions.append(QuestionState.answered.set(want.answered))
-        if newest is not None:
-            actions += [
-                QuestionState.last_correct.set(newest.is_correct),
-                QuestionState.last_answered_at.set(newest.answered_at),
-                QuestionState.last_order.set(newest.order),
-            ]
-        condition = _unchanged(QuestionState.answered, int(have.answered) if have else None)
-        _update(practice.question_state_ref(user_id, question_id), actions, condition)
-        repaired += 1
-    return repaired
-
-
 def _repair_cards(user_id: str, raw: Raw) -> int:
     """Every raw answer is a review of its card (adding those already there changes nothing), and
     each card's place in the due index is set again from its reviews. Returns the cards that gained
@@ -212,7 +186,6 @@ def reconcile_learner(user_id: str) -> dict[str, int]:
             repaired = {
                 "aggregates": _repair_nodes(user_id, expected),
                 "days": _repair_days(user_id, expected),
-                "question_states": _repair_states(user_id, expected),
                 "review_cards": _repair_cards(user_id, raw),
             }
         except Moved:

@@ -81,13 +81,10 @@ class PracticeAnswer(TableItem, discriminator="PracticeAnswer"):
 
 
 class QuestionState(TableItem, discriminator="QuestionState"):
-    """A learner's relation to one question: answered, last result, flagged (drives the pools)."""
+    """A question the learner flagged (the pool `flagged`). What they answered, and how it went
+    last, is on their review card (review.data), kept by the answer pipeline."""
 
     question_id = UnicodeAttribute()
-    answered = NumberAttribute(default=0)
-    last_correct = BooleanAttribute(null=True)
-    last_answered_at = UnicodeAttribute(null=True)
-    last_order = UnicodeAttribute(null=True)  # total order of the answer that set the last_* fields
     flagged = BooleanAttribute(default=False)
 
 
@@ -162,15 +159,6 @@ def answers(session_id: str) -> list[PracticeAnswer]:
 def all_sessions(user_id: str) -> list[PracticeSession]:
     """Every practice session of a learner (paged Queries): for whole-history jobs, never a screen."""
     return list(PracticeSession.query(user_pk(user_id), PracticeSession.SK.startswith(SESSION_PREFIX)))
-
-
-def has_answered(user_id: str, question_id: str) -> bool:
-    """Whether the learner's answers to this question have reached their state (the pipeline)."""
-    try:
-        state = QuestionState.get(user_pk(user_id), QSTATE_PREFIX + question_id, consistent_read=True)
-    except DoesNotExist:
-        return False
-    return int(state.answered or 0) > 0
 
 
 def question_states(user_id: str, *, consistent: bool = False) -> list[QuestionState]:

@@ -32,6 +32,7 @@ from chalicelib.questions import data as questions
 from chalicelib.questions.data import Question
 from chalicelib.questions.rules import is_correct, score_percent, selection_problem
 from chalicelib.questions.service import correct_option_ids, to_public
+from chalicelib.review import data as review_data
 from chalicelib.review import service as review
 from chalicelib.taxonomy import data as taxonomy
 
@@ -72,19 +73,17 @@ def _candidate_ids(pairs: list[tuple[str, str | None]]) -> list[str]:
 
 
 def _apply_pool(pool_name: str, candidates: list[str], user_id: str) -> list[str]:
+    """unseen: never answered (no review card); incorrect: last answered wrong (the card's newest
+    answer); flagged: flagged by the learner (question states)."""
     if pool_name == "all":
         return candidates
-    states = {s.question_id: s for s in data.question_states(user_id)}
-
-    def keep(qid: str) -> bool:
-        state = states.get(qid)
-        if pool_name == "unseen":
-            return state is None or not state.answered
-        if pool_name == "incorrect":
-            return state is not None and state.last_correct is False
-        return state is not None and bool(state.flagged)
-
-    return [qid for qid in candidates if keep(qid)]
+    if pool_name == "flagged":
+        flagged = {s.question_id for s in data.question_states(user_id) if s.flagged}
+        return [qid for qid in candidates if qid in flagged]
+    cards = {c.question_id: c for c in review_data.all_cards(user_id)}
+    if pool_name == "unseen":
+        return [qid for qid in candidates if qid not in cards]
+    return [qid for qid in candidates if qid in cards and cards[qid].last_correct is False]
 
 
 def create_session(principal: Principal, request: SessionCreate) -> SessionOut:

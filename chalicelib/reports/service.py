@@ -13,11 +13,11 @@ from chalicelib.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from chalicelib.core.security import Principal
 from chalicelib.limits import service as limits
 from chalicelib.notifications import service as notifications
-from chalicelib.practice import data as practice
 from chalicelib.questions import data as questions
 from chalicelib.reports import data
 from chalicelib.reports.data import OpenReportClaim, QuestionReport, ReportPointer
 from chalicelib.reports.schemas import ReportClose, ReportedQuestion, ReportIn, ReportOut, ReportQuery, ReportQueue
+from chalicelib.review import data as review_data
 
 ATTEMPTS = 5
 EXCERPT_CHARS = 120
@@ -52,7 +52,7 @@ def create(principal: Principal, question_id: str, request: ReportIn) -> ReportO
     question = questions.get_question(question_id)
     if question is None or question.status != "published":
         raise NotFound("No such question.")
-    if not practice.has_answered(principal.user_id, question_id):
+    if review_data.get_card(principal.user_id, question_id) is None:
         raise Forbidden("Answer this question before reporting a problem with it.")
     limits.consume(limits.limit("question-reports"), principal.user_id, "Too many reports in an hour; try later.")
     for _ in range(ATTEMPTS):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 from pynamodb.expressions.condition import Condition, size
 from pynamodb.expressions.update import Action
@@ -40,6 +40,9 @@ class ReviewCard(TableItem, discriminator="ReviewCard"):
     difficulty = NumberAttribute(null=True)
     last_review = UnicodeAttribute(null=True)
     scheduled_reviews = NumberAttribute(null=True)  # how many reviews the schedule reflects
+    # The newest answer (the pools "incorrect" and "unseen" read these): in the pipeline's total order.
+    last_correct = BooleanAttribute(null=True)
+    last_answered_at = UnicodeAttribute(null=True)
 
 
 class DueDay(TableItem, discriminator="DueDay"):
@@ -159,6 +162,13 @@ def forecast_items(user_id: str, since: str, until: str) -> list[DueDay]:
     """One Query: the due days from `since` to `until`."""
     found = TableItem.query(user_pk(user_id), TableItem.SK.between(f"{DAY_PREFIX}{since}", f"{DAY_PREFIX}{until}~"))
     return [item for item in found if isinstance(item, DueDay)]
+
+
+def all_cards(user_id: str) -> list[ReviewCard]:
+    """Every card of a learner (the practice pools: unseen, last answered wrong). Its cost grows with
+    the questions the learner has answered, like the question states it replaced."""
+    found = ReviewCard.query(user_pk(user_id), ReviewCard.SK.startswith(CARD_PREFIX))
+    return [card for card in found if isinstance(card, ReviewCard)]
 
 
 def get_card(user_id: str, question_id: str) -> ReviewCard | None:

@@ -7,7 +7,6 @@ recomputes the card from it, so a redelivered, duplicated or reordered answer gi
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -50,24 +49,26 @@ def rating_for(is_correct: bool, time_sec: float, median_sec: float | None, conf
 
 @dataclass(frozen=True, order=True)
 class Review:
-    """One answer as the card sees it. Ordered by time, then by a digest of the answer's source."""
+    """One answer as the card sees it, ordered as the answer pipeline orders answers everywhere:
+    by time (milliseconds), then by the answer's source (its session and position), so two answers
+    in the same instant are always in the same order."""
 
     at_ms: int
-    tiebreak: str
+    source: str
     rating: int
+    correct: bool
 
     def encode(self) -> str:
-        return f"{self.at_ms:013d}|{self.tiebreak}|{self.rating}"
+        return f"{self.at_ms:013d}|{self.source}|{self.rating}|{int(self.correct)}"
 
     @classmethod
     def decode(cls, text: str) -> Review:
-        at_ms, tiebreak, rating = text.split("|")
-        return cls(int(at_ms), tiebreak, int(rating))
+        at_ms, source, rating, correct = text.split("|")
+        return cls(int(at_ms), source, int(rating), correct == "1")
 
 
-def review_of(source: str, answered_at: datetime, rating: int) -> Review:
-    digest = hashlib.sha256(source.encode()).hexdigest()[:10]
-    return Review(int(answered_at.timestamp() * 1000), digest, rating)
+def review_of(source: str, answered_at: datetime, rating: int, correct: bool) -> Review:
+    return Review(int(answered_at.timestamp() * 1000), source, rating, correct)
 
 
 @dataclass(frozen=True)

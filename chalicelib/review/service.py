@@ -84,6 +84,8 @@ def _plan(
         "difficulty": schedule.difficulty,
         "last_review": clock.iso(schedule.last_review),
         "scheduled_reviews": schedule.reviews,
+        "last_correct": after[-1].correct,
+        "last_answered_at": clock.iso_ms_from_ms(after[-1].at_ms),
     }
     read_count = len(stored) if card is not None else None
     return _CardPlan(question_id, reviews, rules.decode_all(stored), after, day, entry, old, fields, read_count)

@@ -13,8 +13,8 @@ from app import app
 from chalicelib.analytics import data as analytics
 from chalicelib.analytics.data import AppliedRecord
 from chalicelib.core.db import TableItem, user_pk
-from chalicelib.practice import data as practice
-from chalicelib.practice.data import QuestionState
+from chalicelib.review import data as review_data
+from chalicelib.review.data import ReviewCard
 from local_stack.streams import FakeLambdaContext
 from tests.support.pipeline import account, answer, complete, open_session, submitted_exam_record
 from tests.support.replicas import lag_every_replica
@@ -40,9 +40,11 @@ def session_with(user: str, session_id: str, answers: list[tuple[str, bool, str]
         complete(user, session_id, complete_at)
 
 
-def state(user: str, question: str) -> QuestionState:
-    found = {s.question_id: s for s in practice.question_states(user, consistent=True)}
-    return found[question]
+def state(user: str, question: str) -> ReviewCard:
+    """What the pools read of a question: its review card (answers, the newest one's result)."""
+    card = review_data.get_card(user, question)
+    assert card is not None
+    return card
 
 
 @pytest.mark.parametrize("reverse", [False, True], ids=["in order", "reversed"])
@@ -55,7 +57,7 @@ def test_same_instant_answers_keep_the_same_newest_in_either_delivery_order(stre
         assert handler(batch)["batchItemFailures"] == []
     # The total order is (time, source): session "tie-b" sorts after "tie-a" at the same instant.
     assert state(user, "q1").last_correct is True
-    assert int(state(user, "q1").answered) == 2
+    assert len(state(user, "q1").reviews or ()) == 2
     last = analytics.last_activities(user)["practice"]
     assert last.summary["session_id"] == "tie-b"
 

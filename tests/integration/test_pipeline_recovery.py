@@ -32,7 +32,6 @@ def test_reconcile_repairs_lost_records_and_a_corrupted_aggregate_and_is_idempot
         assert reconcile.reconcile_learner(user) == {
             "aggregates": 0,
             "days": 0,
-            "question_states": 0,
             "review_cards": 0,
         }
     assert handler(records)["batchItemFailures"] == []  # the lost records arrive after all: no double count

@@ -24,7 +24,6 @@ from chalicelib.core.table_schema import create_table
 from chalicelib.core.timeutil import iso, parse
 from chalicelib.exams import data as exams_data
 from chalicelib.practice import data as practice_data
-from chalicelib.practice.data import QuestionState
 from chalicelib.review import rules as review_rules
 from chalicelib.review.data import DueDay, ReviewCard
 from chalicelib.taxonomy.data import TAXONOMY_PK, Category, category_sk
@@ -105,7 +104,7 @@ def expected_cards(raw: list[Any]) -> tuple[dict[str, tuple[str, int]], dict[str
     for a in raw:
         rating = review_rules.rating_for(bool(a.is_correct), int(a.time_spent_sec), None, a.confidence)
         source = practice_source(a.session_id, int(a.seq))
-        reviews[a.question_id].add(review_rules.review_of(source, parse(a.answered_at), rating))
+        reviews[a.question_id].add(review_rules.review_of(source, parse(a.answered_at), rating, bool(a.is_correct)))
     cards: dict[str, tuple[str, int]] = {}
     forecast: dict[str, int] = defaultdict(int)
     for question_id, found in reviews.items():
@@ -133,10 +132,10 @@ def actual(users: list[str]) -> dict[str, Any]:
                 for i in items
                 if isinstance(i, DailyStat)
             },
-            "states": {
-                i.question_id: (int(i.answered), i.last_correct, i.last_answered_at)
+            "states": {  # what the practice pools read: kept on the review cards
+                i.question_id: (len(i.reviews or ()), i.last_correct, i.last_answered_at)
                 for i in items
-                if isinstance(i, QuestionState)
+                if isinstance(i, ReviewCard)
             },
             "performance": {k: snapshot.body["performance"][k] for k in ("correct", "incorrect")} if snapshot else None,
             "last_practice": last.summary["session_id"] if last else None,

@@ -82,7 +82,7 @@ def test_the_event_filter_is_the_one_the_consumers_need():
     def record(event: str, image: str, item_type: str) -> dict:
         return {"eventName": event, "dynamodb": {image: {"type": {"S": item_type}}}}
 
-    for kind in ("CategoryAggregate", "DailyStat", "QuestionState", "PracticeWatermark", "DashboardSnapshot"):
+    for kind in ("CategoryAggregate", "DailyStat", "ReviewCard", "DueDay", "PracticeWatermark", "DashboardSnapshot"):
         assert not matches_filter(record("MODIFY", "NewImage", kind), filter_patterns()), kind
     assert not matches_filter(record("INSERT", "NewImage", "PracticeAnswer"), filter_patterns())
     assert matches_filter(record("MODIFY", "NewImage", "PracticeSession"), filter_patterns())

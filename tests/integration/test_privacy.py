@@ -81,7 +81,7 @@ def test_the_export_holds_every_item_of_the_user_and_no_secret(client, bank, str
         "ExamResult",
         "CategoryAggregate",
         "DailyStat",
-        "QuestionState",
+        "ReviewCard",
         "TopicDismissal",
         "DashboardSnapshot",
     ):

@@ -60,11 +60,13 @@ def test_the_documented_table():
 
 reviews = st.lists(
     st.builds(
-        lambda day, minute, rating, source: review_of(source, START + timedelta(days=day, minutes=minute), rating),
+        lambda day, minute, rating, source: review_of(
+            source, START + timedelta(days=day, minutes=minute), rating, rating != AGAIN
+        ),
         st.integers(0, 200),
         st.integers(0, 1000),
         st.sampled_from([AGAIN, HARD, GOOD, EASY]),
-        st.text(min_size=1, max_size=8),
+        st.text(alphabet="abcdefghij:0123456789", min_size=1, max_size=8),
     ),
     min_size=1,
     max_size=12,
@@ -102,7 +104,7 @@ def test_recall_fades_with_time_and_is_one_at_the_review():
 
 
 def test_new_reviews_count_on_their_days_first_answers_apart():
-    found = sorted(Review(int((START + timedelta(days=d)).timestamp() * 1000), "x", GOOD) for d in (0, 3))
+    found = sorted(Review(int((START + timedelta(days=d)).timestamp() * 1000), "x", GOOD, True) for d in (0, 3))
 
     def day_of(at_ms: int) -> str:
         return datetime.fromtimestamp(at_ms / 1000, UTC).date().isoformat()
