@@ -269,14 +269,15 @@ def _reschedule_cards(user_id: str, work: LearnerWork) -> None:
         reschedule_cards(user_id, events)
 
 
-def reschedule_cards(user_id: str, events: list[AnswerEvent]) -> None:
+def reschedule_cards(user_id: str, events: list[AnswerEvent]) -> int:
+    """These answers join their questions' cards; returns how many cards moved."""
     new_reviews: dict[str, set[str]] = {}
     for event in events:
         new_reviews.setdefault(event.question_id, set()).add(review_entry(event))
     user = accounts.get_user(user_id)
     zone = user.timezone if user else "UTC"
     retention = float(user.review_retention) if user and user.review_retention is not None else None
-    review.reschedule(user_id, new_reviews, zone, retention)
+    return review.reschedule(user_id, new_reviews, zone, retention)
 
 
 def _work_of(user_id: str) -> LearnerWork:

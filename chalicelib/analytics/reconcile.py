@@ -27,7 +27,6 @@ from chalicelib.core.jobs import job
 from chalicelib.core.observability import logger
 from chalicelib.exams import data as exams
 from chalicelib.practice import data as practice
-from chalicelib.review import data as review_data
 
 ATTEMPTS = 5
 ACTIVE_WINDOW_DAYS = 35  # the active-day markers' lifetime
@@ -162,16 +161,9 @@ def _repair_days(user_id: str, expected: Effects) -> int:
 
 
 def _repair_cards(user_id: str, raw: Raw) -> int:
-    """Every raw answer is a review of its card (adding those already there changes nothing), and
-    each card's place in the due index is set again from its reviews. Returns the cards that gained
-    reviews."""
-    questions = {event.question_id for event in raw.events}
-    if not questions:
-        return 0
-    before = {qid: len(card.reviews or ()) for qid, card in review_data.get_cards(user_id, questions).items()}
-    pipeline.reschedule_cards(user_id, raw.events)
-    after = review_data.get_cards(user_id, questions)
-    return sum(1 for qid, card in after.items() if len(card.reviews or ()) != before.get(qid))
+    """Every raw answer is a review of its card (those already there change nothing), and each card
+    is recomputed and placed in the due index again. Returns the cards that moved."""
+    return pipeline.reschedule_cards(user_id, raw.events) if raw.events else 0
 
 
 def reconcile_learner(user_id: str) -> dict[str, int]:

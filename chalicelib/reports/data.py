@@ -132,8 +132,3 @@ def most_reported(limit: int, cursor: str | None) -> tuple[list[ReportSummary], 
     )
     items, next_cursor = collect(results, scope)
     return [s for s in items if isinstance(s, ReportSummary)], next_cursor
-
-
-def open_reports_of(question_id: str) -> list[QuestionReport]:
-    found = QuestionReport.query(report_pk(question_id), QuestionReport.SK.startswith("R#"))
-    return [r for r in found if isinstance(r, QuestionReport) and r.status == "open"]

@@ -126,10 +126,11 @@ def schedule(reviews: Iterable[Review], retention: float | None) -> Schedule | N
     )
 
 
-def recall_probability(stability: float, last_review: datetime, now: datetime, retention: float | None = None) -> float:
-    """FSRS retrievability: the predicted chance of recalling the answer now (0-1, 3 decimals)."""
+def recall_probability(stability: float, last_review: datetime, now: datetime) -> float:
+    """FSRS retrievability: the predicted chance of recalling the answer now (0-1, 3 decimals). It
+    depends on the card's stability and the time since its last review, not on the desired retention."""
     card = Card(card_id=1, state=State.Review, stability=stability, difficulty=5.0, due=now, last_review=last_review)
-    return round(_scheduler(clamp_retention(retention)).get_card_retrievability(card, now), 3)
+    return round(_scheduler(DEFAULT_RETENTION).get_card_retrievability(card, now), 3)
 
 
 def _instant(at_ms: int) -> datetime:
@@ -150,11 +151,10 @@ def forecast(due_days: Iterable[date], today: date, days: int = 30) -> list[tupl
     return sorted(counts.items())
 
 
-def done_days(
-    before: list[Review], after: list[Review], first: Review | None, day_of: Callable[[int], str]
-) -> set[tuple[str, str]]:
-    """The (local day, kind) each review new in `after` counts on: "introduced" for the card's
-    first review, "reviewed" for any later one (the daily allowance counts the latter)."""
+def done_days(before: list[Review], after: list[Review], day_of: Callable[[int], str]) -> set[tuple[str, str]]:
+    """The (local day, kind) each review new in `after` (sorted) counts on: "introduced" for the
+    card's first review, "reviewed" for any later one (the daily allowance counts the latter)."""
+    first = after[0] if after else None
     new = set(after) - set(before)
     return {(day_of(review.at_ms), "introduced" if review == first else "reviewed") for review in new}
 

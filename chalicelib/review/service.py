@@ -101,8 +101,7 @@ def _move_in_index(user_id: str, plans: list[_CardPlan], timezone: str) -> None:
         adds.setdefault(plan.day, set()).add(plan.entry)
         if plan.old is not None and plan.old[1] != plan.entry:
             removes.setdefault(plan.old[0], set()).add(plan.old[1])
-        first = plan.after[0] if plan.after else None
-        for day, kind in rules.done_days(plan.before, plan.after, first, _day_of(timezone)):
+        for day, kind in rules.done_days(plan.before, plan.after, _day_of(timezone)):
             done.setdefault((day, kind), set()).add(plan.question_id)
     for day, entries in sorted(adds.items()):
         data.add_due_entries(user_id, day, entries)

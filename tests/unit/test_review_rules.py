@@ -109,9 +109,9 @@ def test_new_reviews_count_on_their_days_first_answers_apart():
     def day_of(at_ms: int) -> str:
         return datetime.fromtimestamp(at_ms / 1000, UTC).date().isoformat()
 
-    assert done_days([], found[:1], found[0], day_of) == {("2026-11-01", "introduced")}
-    assert done_days(found[:1], found, found[0], day_of) == {("2026-11-04", "reviewed")}
-    assert done_days(found, found, found[0], day_of) == set()  # a redelivered answer counts nothing
+    assert done_days([], found[:1], day_of) == {("2026-11-01", "introduced")}
+    assert done_days(found[:1], found, day_of) == {("2026-11-04", "reviewed")}
+    assert done_days(found, found, day_of) == set()  # a redelivered answer counts nothing
 
 
 def test_the_forecast_counts_overdue_cards_today_and_stops_after_thirty_days():
