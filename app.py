@@ -73,6 +73,7 @@ JOB_MODULES = (
     "chalicelib.notifications.jobs",
     "chalicelib.engagement.jobs",
     "chalicelib.questions.indexer",
+    "chalicelib.reports.jobs",
 )
 
 
@@ -121,6 +122,12 @@ def _run_job(name: str) -> dict[str, Any]:
 @app.schedule(Cron(0, 3, "*", "*", "?", "*"), name="recompute_suggestions")
 def recompute_suggestions(event: Any) -> dict[str, Any]:
     return _run_job("recompute_suggestions")
+
+
+@app.schedule(Cron(30, 2, "*", "*", "?", "*"), name="flag_questions_by_item_analysis")
+def flag_questions_by_item_analysis(event: Any) -> dict[str, Any]:
+    """Nightly: questions whose exam statistics look wrong go to the editors' report queue."""
+    return _run_job("flag_questions_by_item_analysis")
 
 
 @app.schedule(Cron(0, 4, "?", "*", "SUN", "*"), name="reconcile_learners")

@@ -76,10 +76,13 @@ def draw_costs() -> list[str]:
 
 
 def stream_costs() -> list[str]:
-    from benchmarks.stream import batch_costs
+    from benchmarks.stream import batch_costs, popular_question_cost
 
     with api() as client:
-        return batch_costs(client)
+        lines = batch_costs(client)
+    with api() as client:
+        popular = popular_question_cost(client)
+    return [*lines, "", "### 100 answers to one popular question", "", *popular]
 
 
 def exam_costs() -> list[str]:

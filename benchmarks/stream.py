@@ -151,11 +151,74 @@ def batch_costs(api: Api) -> list[str]:
     return lines
 
 
+def _one_popular_question(users: list[str]) -> None:
+    """Every learner answers the same question, once, in a session of its own."""
+    from chalicelib.core import clock
+    from chalicelib.practice import data as practice
+
+    for n, user in enumerate(users):
+        session_id = clock.new_id()
+        practice.new_session(
+            user,
+            session_id,
+            pool="all",
+            requested=1,
+            question_ids=["q-popular"],
+            include_explanations=True,
+            seed=1,
+            status="active",
+            started_at="2026-11-20T10:00:00.000Z",
+        ).save()
+        session = practice.get_session(user, session_id)
+        assert session is not None
+        answer = practice.new_answer(
+            session_id,
+            "q-popular",
+            user_id=user,
+            question_version=1,
+            category="anatomy",
+            subcategory=None,
+            selected_option_ids=["abcde"[n % 5]],
+            correct_option_ids=["a"],
+            is_correct=n % 5 == 0,
+            time_spent_sec=20 + n,
+            answered_at=f"2026-11-20T10:{n % 60:02d}:{n // 60:02d}.000Z",
+            local_date="2026-11-20",
+        )
+        assert practice.record_answer(session, answer) is practice.Recorded.OK
+
+
+def popular_question_cost(api: Api) -> list[str]:
+    """100 learners answer one question: the pipeline's cost, and what its statistics item takes."""
+    from app import app
+    from chalicelib.core.config import get_settings
+    from local_stack.streams import StreamPoller
+
+    poller = StreamPoller(get_settings().table_name, app.handler_map["table_stream"])
+    poller.read()
+    _one_popular_question(_learners(100))
+    records = poller.read()
+    meter, invoked = _deliver([records])
+    stats = meter.wcu_of("QuestionStat")
+    writes = sum(1 for call in meter.calls if call.wcu_by_type.get("QuestionStat"))
+    return [
+        *HEADER,
+        _row("100 learners, one question", len(records), invoked, meter, 100, "(figure)"),
+        "",
+        f"Of which the question's statistics item: {stats:g} WCU ({stats / 100:.2f} per answer) in {writes} "
+        "transactions, one per learner: each answer is counted under its learner's guard.",
+    ]
+
+
 def exam_submission_cost(records: list[dict[str, Any]], answered: int) -> list[str]:
     meter, invoked = _deliver([records])
     per_answer = meter.wcu / max(1, answered)
     verdict = "ok" if per_answer <= TARGET_EXAM_WCU_PER_ANSWER else "OVER"
+    stats = meter.wcu_of("QuestionStat", "TemplateStat")
     return [
+        f"Of which the cohort's statistics (questions and the template): {stats:g} WCU "
+        f"({stats / max(1, answered):.2f} per answer).",
+        "",
         *HEADER,
         _row(
             f"submitted exam, {answered} answers",

@@ -74,6 +74,7 @@ ROUTES: tuple[Route, ...] = (
     ('DELETE', '/pages/{slug}', 'chalicelib.pages.routes', 'chalicelib_pages_routes_delete_page', ('application/json',)),
     ('GET', '/pages/{slug}', 'chalicelib.pages.routes', 'chalicelib_pages_routes_get_page', ('application/json',)),
     ('PUT', '/pages/{slug}', 'chalicelib.pages.routes', 'chalicelib_pages_routes_put_page', ('application/json',)),
+    ('GET', '/plan/today', 'chalicelib.plan.routes', 'chalicelib_plan_routes_plan_today', ('application/json',)),
     ('GET', '/practice/sessions', 'chalicelib.practice.routes', 'chalicelib_practice_routes_history', ('application/json',)),
     ('POST', '/practice/sessions', 'chalicelib.practice.routes', 'chalicelib_practice_routes_create_session', ('application/json',)),
     ('GET', '/practice/sessions/{session_id}', 'chalicelib.practice.routes', 'chalicelib_practice_routes_get_session', ('application/json',)),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -62,6 +62,7 @@ class Call:
     items: int = 0
     index_wcu: float = 0.0
     cancelled: bool = False  # a transaction DynamoDB refused (it still consumes write capacity)
+    wcu_by_type: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # item type -> units
 
 
 @dataclass
@@ -85,6 +86,10 @@ class Meter:
     @property
     def index_wcu(self) -> float:
         return sum(call.index_wcu for call in self.calls)
+
+    def wcu_of(self, *item_types: str) -> float:
+        """Write units spent on items of these types (what one feature's items cost)."""
+        return sum(call.wcu_by_type.get(t, 0.0) for call in self.calls for t in item_types)
 
     @property
     def cancelled(self) -> int:
@@ -184,18 +189,20 @@ def index_write_units(before: dict[str, Any], after: dict[str, Any]) -> float:
 
 def _write_cost(
     client: BaseClient, table: str, request: dict[str, Any], before: dict[str, Any], *, applied: bool = True
-) -> tuple[float, float]:
-    """(table units, index units) of one write; a refused write costs its size and nothing in indexes."""
+) -> tuple[float, float, str]:
+    """(table units, index units, item type) of one write; a refused write costs its size and
+    nothing in indexes."""
     if "Item" in request:
         after = request["Item"]
     elif "Key" in request and applied:
         after = _fetch_item(client, table, request["Key"])
     else:
         after = {}
+    item_type = str((after or before).get("type", {}).get("S", "?"))
     table_units = write_units(max(item_size(after), item_size(before)))
     if not applied:
-        return table_units, 0.0
-    return table_units, index_write_units(before, after)  # after a delete, `after` is empty
+        return table_units, 0.0, item_type
+    return table_units, index_write_units(before, after), item_type  # after a delete, `after` is empty
 
 
 def _measure(
@@ -218,7 +225,8 @@ def _measure(
             call.rcu += sum(read_units(item_size(item), strong) for item in items)
     elif operation in ("PutItem", "UpdateItem", "DeleteItem"):
         call.items = 1
-        call.wcu, call.index_wcu = _write_cost(client, params["TableName"], params, before)
+        call.wcu, call.index_wcu, item_type = _write_cost(client, params["TableName"], params, before)
+        call.wcu_by_type[item_type] += call.wcu + call.index_wcu
     elif operation == "TransactWriteItems":
         applied = not response.get("_cancelled")
         call.cancelled = not applied
@@ -228,9 +236,12 @@ def _measure(
             if kind == "ConditionCheck":
                 call.wcu += 2 * write_units(item_size(prior))
                 continue
-            table_units, index_units = _write_cost(client, request["TableName"], request, prior, applied=applied)
+            table_units, index_units, item_type = _write_cost(
+                client, request["TableName"], request, prior, applied=applied
+            )
             call.wcu += 2 * table_units
             call.index_wcu += index_units
+            call.wcu_by_type[item_type] += 2 * table_units + index_units
     elif operation == "BatchWriteItem":
         for requests in params["RequestItems"].values():
             for request in requests:

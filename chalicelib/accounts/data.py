@@ -50,6 +50,8 @@ class UserItem(TableItem, discriminator="User"):
     totp_last_step = NumberAttribute(default=0)
     recovery_codes = UnicodeSetAttribute(null=True)
     review_retention = NumberAttribute(null=True)  # desired recall for spaced review; default in review.rules
+    exam_date = UnicodeAttribute(null=True)  # YYYY-MM-DD: the plan to exam day aims at it
+    daily_minutes = NumberAttribute(null=True)  # the learner's daily study budget for the plan
     email_preferences = JSONAttribute(null=True)  # kind -> on/off; missing kinds take the defaults (rules.py)
     version = VersionAttribute()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from typing import Annotated, ClassVar, Literal
 from zoneinfo import available_timezones
@@ -38,6 +39,18 @@ def _iana_timezone(value: str) -> str:
 
 
 Timezone = Annotated[str, Field(max_length=64), AfterValidator(_iana_timezone)]
+
+
+def _calendar_date(value: str) -> str:
+    try:
+        date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError("Not a calendar date (YYYY-MM-DD).") from exc
+    return value
+
+
+# A calendar day as JSON carries it (requests are validated strictly: no str -> date coercion)
+IsoDate = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_calendar_date)]
 
 
 class Strict(BaseModel):
@@ -87,7 +100,7 @@ class EmailPreferencesPatch(Strict):
 class UpdateProfileRequest(PatchModel):
     """`avatar` is the spec's name; `avatar_url` is accepted too. Null clears the avatar."""
 
-    nullable_fields: ClassVar[frozenset[str]] = frozenset({"avatar", "avatar_url"})
+    nullable_fields: ClassVar[frozenset[str]] = frozenset({"avatar", "avatar_url", "exam_date", "daily_minutes"})
 
     display_name: DisplayName | None = None
     avatar: Annotated[HttpUrl, Field(max_length=2048)] | None = None
@@ -97,6 +110,12 @@ class UpdateProfileRequest(PatchModel):
     email_preferences: EmailPreferencesPatch | None = None
     review_retention: Annotated[float, Field(ge=0.80, le=0.97)] | None = Field(
         None, description="Desired recall for spaced review, 0.80-0.97 (higher: more reviews). Default 0.92."
+    )
+    exam_date: IsoDate | None = Field(
+        None, description="The learner's exam day (YYYY-MM-DD, not in the past); null clears."
+    )
+    daily_minutes: Annotated[int, Field(ge=10, le=600)] | None = Field(
+        None, description="Minutes a day the learner can study (10-600): the plan's budget; null clears."
     )
 
 
@@ -117,6 +136,8 @@ class UserOut(BaseModel):
     created_at: str
     email_preferences: EmailPreferences
     review_retention: float | None = Field(None, description="Desired recall for spaced review; null: 0.92.")
+    exam_date: str | None = Field(None, description="The exam day the plan aims at (YYYY-MM-DD).")
+    daily_minutes: int | None = Field(None, description="Daily study minutes the plan fits into.")
     unread_notifications: int | None = Field(
         None, description="Unread notifications (GET /me only: the inbox badge needs no second request)."
     )

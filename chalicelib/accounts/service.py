@@ -49,6 +49,7 @@ from chalicelib.core.security import (
     new_opaque_token,
     verify_password,
 )
+from chalicelib.core.timeutil import local_date
 from chalicelib.limits import service as limits
 from chalicelib.notifications import service as notifications
 from chalicelib.notifications.data import Inbox
@@ -87,6 +88,8 @@ def to_user_out(user: UserItem) -> UserOut:
         created_at=clock.iso_from_ms(user.created_at),
         email_preferences=EmailPreferences(**rules.email_prefs(user.email_preferences)),
         review_retention=float(user.review_retention) if user.review_retention is not None else None,
+        exam_date=user.exam_date,
+        daily_minutes=int(user.daily_minutes) if user.daily_minutes is not None else None,
     )
 
 
@@ -469,6 +472,10 @@ def update_me(principal: Principal, request: UpdateProfileRequest) -> UserOut:
         user = data.get_user(principal.user_id)
         if user is None:
             raise NotFound("This account no longer exists.")
+        if changes.get("exam_date") is not None:
+            zone = changes.get("timezone") or user.timezone or "UTC"
+            if changes["exam_date"] < local_date(clock.now(), zone).isoformat():
+                raise field_error("exam_date", "The exam date is in the past.", "past_date")
         if preferences:  # a partial change: the kinds not named keep their value
             given = {k: v for k, v in dict(preferences).items() if v is not None}
             changes["email_preferences"] = {**rules.email_prefs(user.email_preferences), **given}

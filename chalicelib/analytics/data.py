@@ -98,6 +98,7 @@ class CategoryAggregate(TableItem, discriminator="CategoryAggregate"):
     subcategory = UnicodeAttribute(null=True)
     answered = NumberAttribute(default=0)
     correct = NumberAttribute(default=0)
+    seen = NumberAttribute(null=True)  # distinct questions answered (the plan's coverage)
     last_practised_at = UnicodeAttribute(null=True)
     last_order = UnicodeAttribute(null=True)  # total order of the answer that set last_practised_at
 

@@ -10,8 +10,9 @@ order they are delivered in."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from chalicelib.cohort.rules import QuestionTally
 from chalicelib.core.timeutil import parse
 from chalicelib.review.rules import Confidence, rating_for, review_of
 
@@ -33,6 +34,11 @@ class AnswerEvent:
     answered_at: str  # ISO 8601 UTC with milliseconds
     local_date: str  # the learner's calendar day
     confidence: Confidence | None = None  # practice answers may say how sure the learner was
+    median_sec: int | None = None  # practice: everyone's median time on the question at the time
+    selected: tuple[str, ...] = ()  # the chosen option ids (the cohort's option shares)
+    rest_score: int | None = None  # exams: share correct on the rest of the paper (cohort.rules)
+    answer_seconds: int | None = None  # exams: the question's own time (time_spent_sec is its share)
+    first: bool = False  # the learner's first answer to this question (marked by `mark_first_answers`)
 
     @property
     def order(self) -> str:
@@ -55,7 +61,7 @@ def exam_source(session_id: str, question_id: str) -> str:
 def review_entry(answer: AnswerEvent) -> str:
     """The answer as a review of its question's card (review.rules): rated, timed, ordered. Kept
     outside the exactly-once transaction: a card's reviews are a set, so adding one twice is harmless."""
-    rating = rating_for(answer.is_correct, answer.time_spent_sec, None, answer.confidence)
+    rating = rating_for(answer.is_correct, answer.time_spent_sec, answer.median_sec, answer.confidence)
     return review_of(answer.source, parse(answer.answered_at), rating, answer.is_correct).encode()
 
 
@@ -64,11 +70,13 @@ class Totals:
     answered: int = 0
     correct: int = 0
     time_sec: int = 0
+    seen: int = 0  # distinct questions: first answers
     newest: AnswerEvent | None = None
 
     def add(self, answer: AnswerEvent) -> None:
         self.answered += 1
         self.correct += int(answer.is_correct)
+        self.seen += int(answer.first)
         self.time_sec += answer.time_spent_sec
         if self.newest is None or answer.order > self.newest.order:
             self.newest = answer
@@ -84,17 +92,24 @@ class Effects:
     nodes: dict[NodeKey, Totals] = field(default_factory=dict)
     days: dict[str, Totals] = field(default_factory=dict)
     active_days: set[str] = field(default_factory=set)
+    questions: dict[str, QuestionTally] = field(default_factory=dict)  # the cohort's statistics
 
     def add(self, answer: AnswerEvent) -> None:
         for node in nodes_of(answer):
             self.nodes.setdefault(node, Totals()).add(answer)
         self.days.setdefault(answer.local_date, Totals()).add(answer)
         self.active_days.add(answer.utc_day)
+        self.questions.setdefault(answer.question_id, QuestionTally()).add(
+            correct=answer.is_correct,
+            selected=answer.selected,
+            seconds=answer.time_spent_sec if answer.answer_seconds is None else answer.answer_seconds,
+            rest=answer.rest_score,
+        )
 
     def item_count(self) -> int:
         """Items a transaction of these effects writes (questions' cards are written after it:
         review.service, idempotent set operations that need no transaction)."""
-        return len(self.nodes) + len(self.days) + len(self.active_days)
+        return len(self.nodes) + len(self.days) + len(self.active_days) + len(self.questions)
 
     def added_items(self, answer: AnswerEvent) -> int:
         """How many more items this answer would touch."""
@@ -102,7 +117,21 @@ class Effects:
             sum(node not in self.nodes for node in nodes_of(answer))
             + (answer.local_date not in self.days)
             + (answer.utc_day not in self.active_days)
+            + (answer.question_id not in self.questions)
         )
+
+
+def mark_first_answers(answers: Iterable[AnswerEvent], answered_before: set[str]) -> dict[str, AnswerEvent]:
+    """Of these answers, the learner's first to each question not answered before: the earliest in
+    the total order. Returns them by source (the caller swaps them in)."""
+    earliest: dict[str, AnswerEvent] = {}
+    for answer in answers:
+        if answer.question_id in answered_before:
+            continue
+        known = earliest.get(answer.question_id)
+        if known is None or answer.order < known.order:
+            earliest[answer.question_id] = answer
+    return {a.source: replace(a, first=True) for a in earliest.values()}
 
 
 def nodes_of(answer: AnswerEvent) -> list[NodeKey]:

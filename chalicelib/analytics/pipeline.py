@@ -39,11 +39,14 @@ from chalicelib.analytics.effects import (
     chunked,
     exam_order,
     exam_source,
+    mark_first_answers,
     pending,
     practice_source,
     review_entry,
     time_shares,
 )
+from chalicelib.cohort import data as cohort
+from chalicelib.cohort.rules import rest_score
 from chalicelib.core import clock
 from chalicelib.core.db import TableItem, cancelled_positions, is_condition_failure, transaction, typed
 from chalicelib.core.streams import FollowUp, StreamChange, batch_shared, consumes
@@ -65,10 +68,34 @@ class StaleWatermark(Exception):
 # --- what a batch brings, per learner ------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ExamWork:
+    """A submitted exam's answers, and what its sitting adds to its template's score distribution."""
+
+    events: list[AnswerEvent]
+    template_id: str
+    score_percent: float
+
+    def chunks(self) -> list[Chunk]:
+        """Deterministic: a redelivery claims the same chunks. Each holds its claim; the first also
+        the template's distribution."""
+        return chunked(self.events, fixed_items=2)
+
+    def extra_updates(self, index: int) -> list[_Update]:
+        if index:
+            return []
+        return [_Update(*cohort.template_score_update(self.template_id, self.score_percent))]
+
+
 @dataclass
 class LearnerWork:
     practice: dict[str, dict[int, AnswerEvent]] = field(default_factory=lambda: defaultdict(dict))
-    exams: dict[str, list[AnswerEvent]] = field(default_factory=dict)
+    exams: dict[str, ExamWork] = field(default_factory=dict)
+
+    def events(self) -> list[AnswerEvent]:
+        return [a for answers in self.practice.values() for a in answers.values()] + [
+            a for exam in self.exams.values() for a in exam.events
+        ]
 
 
 def practice_event(user_id: str, session_id: str, raw: dict[str, Any]) -> tuple[int, AnswerEvent]:
@@ -87,6 +114,8 @@ def practice_event(user_id: str, session_id: str, raw: dict[str, Any]) -> tuple[
         answered_at=str(raw["answered_at"]),
         local_date=str(raw["local_date"]),
         confidence=raw.get("confidence") or None,
+        median_sec=int(raw["median_sec"]) if raw.get("median_sec") else None,
+        selected=tuple(str(o) for o in raw.get("selected_option_ids") or ()),
     )
 
 
@@ -96,6 +125,7 @@ def exam_events(fields: dict[str, Any], outcomes: list[QuestionOutcome]) -> list
     user_id, session_id = str(fields["user_id"]), str(fields["session_id"])
     submitted_at = str(fields["submitted_at"])
     day = local_date(submitted_at, str(fields.get("timezone") or "UTC")).isoformat()
+    paper_correct = sum(outcome.is_correct for outcome in outcomes)
     events = [
         AnswerEvent(
             source=exam_source(session_id, outcome.question_id),
@@ -107,6 +137,9 @@ def exam_events(fields: dict[str, Any], outcomes: list[QuestionOutcome]) -> list
             time_spent_sec=outcome.time_spent_sec,
             answered_at=submitted_at,
             local_date=day,
+            selected=outcome.selected,
+            rest_score=rest_score(paper_correct, len(outcomes), outcome.is_correct),
+            answer_seconds=outcome.time_spent_sec,
         )
         for outcome in outcomes
         if outcome.answered
@@ -116,10 +149,13 @@ def exam_events(fields: dict[str, Any], outcomes: list[QuestionOutcome]) -> list
     return [replace(event, time_spent_sec=share) for event, share in zip(ordered, shares, strict=True)]
 
 
-def submitted_exam_events(fields: dict[str, Any]) -> list[AnswerEvent] | None:
+def submitted_exam(fields: dict[str, Any]) -> ExamWork | None:
     """A submitted exam's events from its result and answer key; None for an erased account."""
     outcomes = exams.submitted_outcomes(str(fields["session_id"]), _json(fields["parts"]))
-    return None if outcomes is None else exam_events(fields, outcomes)
+    if outcomes is None:
+        return None
+    score = float(fields.get("score_percent") or 0)
+    return ExamWork(exam_events(fields, outcomes), str(fields["template_id"]), score)
 
 
 def _json(value: Any) -> Any:
@@ -150,6 +186,7 @@ def _updates(effects: Effects, user_id: str) -> list[_Update]:
                     typed(CategoryAggregate),
                     CategoryAggregate.answered.add(totals.answered),
                     CategoryAggregate.correct.add(totals.correct),
+                    CategoryAggregate.seen.add(totals.seen),
                     CategoryAggregate.category.set(category),
                     CategoryAggregate.subcategory.set(subcategory)
                     if subcategory
@@ -162,6 +199,8 @@ def _updates(effects: Effects, user_id: str) -> list[_Update]:
                 CategoryAggregate.last_order.does_not_exist() | (CategoryAggregate.last_order < order),
             )
         )
+    for question_id, tally in sorted(effects.questions.items()):
+        updates.append(_Update(*cohort.question_stat_update(question_id, tally)))
     for day, totals in sorted(effects.days.items()):
         updates.append(
             _Update(
@@ -187,13 +226,13 @@ class _Guard:
     condition: Condition
 
 
-def _commit(user_id: str, chunk: Chunk, guard: _Guard) -> bool:
+def _commit(user_id: str, chunk: Chunk, guard: _Guard, extra: list[_Update] | None = None) -> bool:
     """One chunk's effects and its guard (a watermark or a claim) in one transaction. Returns False
     when the guard refused: these answers were applied already. A newest-wins field that lost to a
     newer value already stored is dropped and the transaction retried, so counts land exactly once."""
     expires_at = clock.epoch() + ACTIVE_MARKER_TTL_SEC
     markers = [data.active_marker(user_id, day, expires_at) for day in sorted(chunk.effects.active_days)]
-    updates = _updates(chunk.effects, user_id)
+    updates = _updates(chunk.effects, user_id) + (extra or [])
     keep_newest = [update.newer is not None for update in updates]
     # pynamodb sends puts before updates: the markers come first, then the guard, then the effects.
     guard_position, first_update = len(markers), len(markers) + 1
@@ -218,13 +257,24 @@ def _commit(user_id: str, chunk: Chunk, guard: _Guard) -> bool:
     raise RuntimeError("could not apply answers")  # unreachable: each retry drops a condition
 
 
-def _apply_session(user_id: str, session_id: str, answers: dict[int, AnswerEvent], watermark: int) -> None:
+def _with_firsts(answers: list[AnswerEvent], known: set[str]) -> list[AnswerEvent]:
+    """These answers with the first to each question not in `known` marked; `known` takes them in."""
+    firsts = mark_first_answers(answers, known)
+    known.update(a.question_id for a in answers)
+    return [firsts.get(a.source, a) for a in answers]
+
+
+def _apply_session(
+    user_id: str, session_id: str, answers: dict[int, AnswerEvent], watermark: int, known: set[str]
+) -> None:
     todo, missing = pending(answers.items(), watermark)
     if missing:  # records lost (retries exhausted): read the session's answers back from their items
         stored = dict(practice_event(user_id, session_id, a.event()) for a in practice.answers(session_id) if a.seq)
         todo, missing = pending({**stored, **answers}.items(), watermark)
         if missing:
             raise RuntimeError(f"session {session_id} lacks answers {missing[:5]}; retry later")
+    known.update(a.question_id for seq, a in answers.items() if seq <= watermark)  # applied before
+    todo = _with_firsts(todo, known)
     applied = watermark
     for chunk in chunked(todo, fixed_items=1):
         through = applied + len(chunk.answers)
@@ -235,41 +285,56 @@ def _apply_session(user_id: str, session_id: str, answers: dict[int, AnswerEvent
         applied = through
 
 
-def _apply_exam(user_id: str, session_id: str, answers: list[AnswerEvent]) -> None:
-    for index, chunk in enumerate(chunked(answers, fixed_items=1)):
+def _apply_exam(user_id: str, session_id: str, exam: ExamWork, known: set[str]) -> None:
+    exam = replace(exam, events=_with_firsts(exam.events, known))
+    for index, chunk in enumerate(exam.chunks()):
         claim = data.exam_chunk_claim(user_id, session_id, index)
-        _commit(user_id, chunk, _Guard(claim, [typed(AppliedRecord)], AppliedRecord.PK.does_not_exist()))
+        guard = _Guard(claim, [typed(AppliedRecord)], AppliedRecord.PK.does_not_exist())
+        _commit(user_id, chunk, guard, exam.extra_updates(index))
 
 
 def apply_learner(user_id: str, work: LearnerWork) -> None:
     """Everything a batch brought for one learner, exactly once however often it is delivered."""
     if accounts.is_erased(user_id):
         return  # a late record of an erased account must not recreate its data
+    cards = review.cards_of(user_id, {a.question_id for a in work.events()})
+    apply_counts(user_id, work, set(cards))
+    _reschedule_cards(user_id, work, cards)
+
+
+def apply_counts(user_id: str, work: LearnerWork, answered_before: set[str]) -> None:
+    """The answers' counts (aggregates, days, the cohort's statistics) under their guards: what a
+    guard has seen already is skipped. Also how reconcile applies what the stream lost.
+
+    `answered_before`: the questions the learner had cards for when the batch began. An answer to
+    any other question is the learner's first (the distinct-question counts), once per question
+    across the batch: the set grows with every chunk planned, applied or refused. Exact but for one
+    race: a crash between a batch's transaction and its card writes while another batch brings the
+    same new question may count it twice; reconcile recounts from the raw answers."""
     for _ in range(APPLY_ATTEMPTS):
+        known = set(answered_before)
         try:
             marks = data.watermarks(user_id, sorted(work.practice))
             for session_id in sorted(work.practice):
-                _apply_session(user_id, session_id, work.practice[session_id], marks[session_id])
+                _apply_session(user_id, session_id, work.practice[session_id], marks[session_id], known)
             break
         except StaleWatermark:
             continue  # a concurrent delivery got there first; what is left is computed again
     else:
         raise RuntimeError(f"watermarks of {user_id} kept moving")
-    for session_id, answers in sorted(work.exams.items()):
-        _apply_exam(user_id, session_id, answers)
-    _reschedule_cards(user_id, work)
+    for session_id, exam in sorted(work.exams.items()):
+        _apply_exam(user_id, session_id, exam, known)
 
 
-def _reschedule_cards(user_id: str, work: LearnerWork) -> None:
+def _reschedule_cards(user_id: str, work: LearnerWork, cards: dict[str, Any]) -> None:
     """The touched questions' cards follow their new reviews (idempotent: also after a redelivery
     whose answers were applied already, which is how a crash between the two steps is repaired)."""
-    events = [a for answers in work.practice.values() for a in answers.values()]
-    events += [a for answers in work.exams.values() for a in answers]
+    events = work.events()
     if events:
-        reschedule_cards(user_id, events)
+        reschedule_cards(user_id, events, cards)
 
 
-def reschedule_cards(user_id: str, events: list[AnswerEvent]) -> int:
+def reschedule_cards(user_id: str, events: list[AnswerEvent], cards: dict[str, Any] | None = None) -> int:
     """These answers join their questions' cards; returns how many cards moved."""
     new_reviews: dict[str, set[str]] = {}
     for event in events:
@@ -277,7 +342,7 @@ def reschedule_cards(user_id: str, events: list[AnswerEvent]) -> int:
     user = accounts.get_user(user_id)
     zone = user.timezone if user else "UTC"
     retention = float(user.review_retention) if user and user.review_retention is not None else None
-    return review.reschedule(user_id, new_reviews, zone, retention)
+    return review.reschedule(user_id, new_reviews, zone, retention, cards)
 
 
 def _work_of(user_id: str) -> LearnerWork:
@@ -336,11 +401,11 @@ def on_exam_session(change: StreamChange) -> list[FollowUp]:
     if new.get("status") != "submitted" or old.get("status") == "submitted":
         return []
     user_id, session_id = str(new["user_id"]), str(new["session_id"])
-    events = submitted_exam_events(new)  # before anything is written: a malformed paper applies nothing
-    if events is None:
+    exam = submitted_exam(new)  # before anything is written: a malformed paper applies nothing
+    if exam is None:
         return []
-    _work_of(user_id).exams[session_id] = events
-    last = exam_end(new, answered=len(events))
+    _work_of(user_id).exams[session_id] = exam
+    last = exam_end(new, answered=len(exam.events))
     return [*_apply_and_rebuild(user_id), FollowUp(f"last-exam:{session_id}", lambda: _save_last(user_id, last))]
 
 
@@ -364,11 +429,12 @@ def _save_last(user_id: str, last: data.LastActivity) -> None:
 @consumes("User", "HeartbeatClaim")
 @consumes("TopicDismissal", removals=True)
 def on_user_facing_change(change: StreamChange) -> list[FollowUp]:
-    """New users get a dashboard at once; a time-zone change moves its days; dismissals and
-    heartbeats change what it shows."""
+    """New users get a dashboard at once; a time-zone change moves its days, an exam date or daily
+    budget the plan; dismissals and heartbeats change what it shows."""
     new, old = change.new or {}, change.old or {}
-    zone_changed = change.event_name == "MODIFY" and new.get("timezone") != old.get("timezone")
-    if change.item_type == "User" and change.event_name != "INSERT" and not zone_changed:
+    planned = ("timezone", "exam_date", "daily_minutes")  # the dashboard and the plan's inputs use them
+    moved = change.event_name == "MODIFY" and any(new.get(name) != old.get(name) for name in planned)
+    if change.item_type == "User" and change.event_name != "INSERT" and not moved:
         return []
     user_id = data.user_of(str((new or old).get("PK", "")))
     return [_rebuild(user_id)] if user_id else []

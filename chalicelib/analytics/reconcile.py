@@ -1,10 +1,14 @@
 """The way back when the stream lost something: recompute a learner's aggregates, daily stats,
-question states and dashboard from the raw answers, and repair whatever differs.
+review cards and dashboard from the raw answers, and repair whatever differs.
 
 Safe to run at any time, also while the pipeline runs: the guards (practice watermarks, exam
 claims) are advanced first, so the pipeline will not apply again what the repair is about to
 count; every repair write is conditional on the value read, so a concurrent pipeline write makes
-the repair start over for that learner rather than overwrite it. Running it twice changes nothing."""
+the repair start over for that learner rather than overwrite it. Running it twice changes nothing.
+
+The cohort's question statistics are sums over every learner, so they cannot be recomputed for
+one: instead, advancing a guard adds the answers it skips to them, in the same transaction (the
+guard's condition makes that happen once, exactly as in the pipeline)."""
 
 from __future__ import annotations
 
@@ -18,9 +22,9 @@ from pynamodb.expressions.update import Action
 
 from chalicelib.accounts import data as accounts
 from chalicelib.analytics import data, pipeline, snapshot
-from chalicelib.analytics.data import AppliedRecord, CategoryAggregate, DailyStat, PracticeWatermark
-from chalicelib.analytics.effects import AnswerEvent, Effects, Totals, chunked, fold
-from chalicelib.analytics.pipeline import exam_end, practice_end, practice_event, submitted_exam_events
+from chalicelib.analytics.data import CategoryAggregate, DailyStat
+from chalicelib.analytics.effects import AnswerEvent, Effects, Totals, fold, mark_first_answers
+from chalicelib.analytics.pipeline import ExamWork, exam_end, practice_end, practice_event, submitted_exam
 from chalicelib.core import clock
 from chalicelib.core.db import TableItem, is_condition_failure, typed
 from chalicelib.core.jobs import job
@@ -39,8 +43,8 @@ class Moved(Exception):
 @dataclass
 class Raw:
     events: list[AnswerEvent]
-    watermarks: dict[str, int]  # practice session -> its answer count
-    exam_chunks: dict[str, int]  # submitted exam -> how many chunks its effects take
+    practice: dict[str, dict[int, AnswerEvent]]  # practice session -> its answers by sequence
+    exams: dict[str, ExamWork]  # submitted exam -> its answers
     lasts: list[data.LastActivity]
 
 
@@ -48,42 +52,41 @@ def _raw(user_id: str) -> Raw:
     """Every answer and finished session of a learner, read from the source items; the same
     functions the stream consumers use turn them into events (items have the images' fields)."""
     events: list[AnswerEvent] = []
-    marks: dict[str, int] = {}
+    by_session: dict[str, dict[int, AnswerEvent]] = {}
     lasts: list[data.LastActivity] = []
     for session in practice.all_sessions(user_id):
-        answers = [a for a in practice.answers(session.session_id) if a.seq]
-        events += [practice_event(user_id, session.session_id, a.event())[1] for a in answers]
+        answers = dict(
+            practice_event(user_id, session.session_id, a.event())
+            for a in practice.answers(session.session_id)
+            if a.seq
+        )
+        events += answers.values()
         if answers:
-            marks[session.session_id] = max(int(a.seq or 0) for a in answers)
+            by_session[session.session_id] = answers
         if session.status == "completed" and session.completed_at:
             lasts.append(practice_end(session.attribute_values))
-    chunks: dict[str, int] = {}
+    submitted: dict[str, ExamWork] = {}
     for exam in exams.all_sessions(user_id):
         if exam.status != "submitted" or not exam.submitted_at:
             continue
-        exam_answers = submitted_exam_events(exam.attribute_values)
-        if exam_answers is None:
+        work = submitted_exam(exam.attribute_values)
+        if work is None:
             continue
-        events += exam_answers
-        chunks[exam.session_id] = len(chunked(exam_answers, fixed_items=1))
-        lasts.append(exam_end(exam.attribute_values, answered=len(exam_answers)))
-    return Raw(events, marks, chunks, lasts)
+        events += work.events
+        submitted[exam.session_id] = work
+        lasts.append(exam_end(exam.attribute_values, answered=len(work.events)))
+    # each question's earliest answer is the learner's first: the distinct-question counts
+    firsts = mark_first_answers(events, set())
+    events = [firsts.get(a.source, a) for a in events]
+    return Raw(events, by_session, submitted, lasts)
 
 
 def _advance_guards(user_id: str, raw: Raw) -> None:
-    """First, so the pipeline will not apply again what the repair counts."""
-    current = data.watermarks(user_id, sorted(raw.watermarks))
-    for session_id, through in sorted(raw.watermarks.items()):
-        if current[session_id] >= through:
-            continue
-        applied = current[session_id]
-        condition = PracticeWatermark.applied == applied if applied else PracticeWatermark.applied.does_not_exist()
-        actions = [typed(PracticeWatermark), PracticeWatermark.applied.set(through)]
-        _update(data.watermark_ref(user_id, session_id), actions, condition)
-    for session_id, count in sorted(raw.exam_chunks.items()):
-        for index in range(count):
-            claim = data.exam_chunk_claim(user_id, session_id, index)
-            claim.update(actions=[typed(AppliedRecord)])  # an idempotent upsert: it only says "counted"
+    """First, so the pipeline will not apply again what the repair counts: whatever the guards have
+    not seen yet goes through the pipeline's own guarded transactions (exactly once, the cohort's
+    statistics included); the repair below then fixes whatever still differs."""
+    answered = {a.question_id for a in raw.events}  # distinct counts: the repair below sets them
+    pipeline.apply_counts(user_id, pipeline.LearnerWork(practice=raw.practice, exams=raw.exams), answered)
 
 
 def _update(item: TableItem, actions: list[Action], condition: Condition) -> None:
@@ -109,9 +112,10 @@ def _repair_nodes(user_id: str, expected: Effects) -> int:
     for key in sorted(set(stored) | set(expected.nodes), key=lambda k: (k[0], k[1] or "")):
         want, have = expected.nodes.get(key, Totals()), stored.get(key)
         newest = want.newest
-        if have is not None and (int(have.answered), int(have.correct), have.last_order) == (
+        if have is not None and (int(have.answered), int(have.correct), int(have.seen or 0), have.last_order) == (
             want.answered,
             want.correct,
+            want.seen,
             newest.order if newest else have.last_order,
         ):
             continue
@@ -121,6 +125,7 @@ def _repair_nodes(user_id: str, expected: Effects) -> int:
             CategoryAggregate.category.set(category),
             CategoryAggregate.answered.set(want.answered),
             CategoryAggregate.correct.set(want.correct),
+            CategoryAggregate.seen.set(want.seen),
         ]
         actions.append(
             CategoryAggregate.subcategory.set(subcategory) if subcategory else CategoryAggregate.subcategory.remove()

@@ -80,11 +80,17 @@ class Suggestion:
 
 
 def suggestions(
-    categories: Iterable[CategoryRef], totals: Mapping[str, Totals], dismissed: set[str], rules: Thresholds
+    categories: Iterable[CategoryRef],
+    totals: Mapping[str, Totals],
+    dismissed: set[str],
+    rules: Thresholds,
+    exam_weights: Mapping[str, int] | None = None,
 ) -> list[Suggestion]:
     """Lowest-scoring categories with enough attempts and below the low-score line ("Low Score"),
-    lowest first, then categories never answered ("Not Started") in taxonomy order; never a
-    dismissed or a completed category; at most `suggest_max`. Ties break on the name, then slug."""
+    lowest first, then categories never answered ("Not Started") in taxonomy order, or, for a
+    learner with an exam date (`exam_weights`: questions per category in the exam's blueprints), the
+    ones the exam weighs most first, as the plan to exam day covers them; never a dismissed or a
+    completed category; at most `suggest_max`. Ties break on the name, then slug."""
     low: list[Suggestion] = []
     not_started: list[Suggestion] = []
     for category in categories:
@@ -100,6 +106,8 @@ def suggestions(
         ):
             low.append(Suggestion(category.name, category.slug, mine.score_percent, "Low Score"))
     low.sort(key=lambda s: (s.score_percent or 0.0, s.category, s.slug))
+    if exam_weights:  # stable: equal weights keep the taxonomy order
+        not_started.sort(key=lambda s: -exam_weights.get(s.slug, 0))
     return (low + not_started)[: max(0, rules.suggest_max)]
 
 

@@ -16,6 +16,8 @@ from chalicelib.analytics.data import CategoryAggregate
 from chalicelib.core import clock
 from chalicelib.core.config import get_settings
 from chalicelib.core.timeutil import local_date
+from chalicelib.exams import service as exams
+from chalicelib.review import data as review_data
 from chalicelib.taxonomy import service as taxonomy
 
 
@@ -46,17 +48,51 @@ def totals_by_category(aggregates: dict[tuple[str, str | None], CategoryAggregat
     }
 
 
-def build(user_id: str, user: UserItem | None) -> dict[str, Any]:
+def build(user_id: str, user: UserItem | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The dashboard snapshot, and the plan's inputs (read with the review queue: review.data)."""
     timezone = user.timezone if user else "UTC"
     first, last = rules.recent_window(today_in(timezone))
     categories = category_refs()
-    totals = totals_by_category(data.aggregates(user_id, consistent=True))
+    aggregates = data.aggregates(user_id, consistent=True)
+    totals = totals_by_category(aggregates)
     overall = rules.overall(totals)
     days = data.daily_stats(user_id, first.isoformat(), last.isoformat(), consistent=True)
     now_iso = clock.iso(clock.now())
     dismissed = {d.category for d in data.dismissals(user_id) if d.until > now_iso}
     lasts = data.last_activities(user_id)
-    suggested = rules.suggestions(categories, totals, dismissed, thresholds())
+    # with an exam date, topics never started come in the order the exam weighs them (the plan's)
+    priority = exams.blueprint_counts() if user is not None and user.exam_date else None
+    suggested = rules.suggestions(categories, totals, dismissed, thresholds(), priority)
+    return _snapshot(timezone, categories, totals, overall, days, lasts, suggested), plan_inputs(user, aggregates, days)
+
+
+def plan_inputs(
+    user: UserItem | None, aggregates: dict[tuple[str, str | None], CategoryAggregate], days: dict[str, Any]
+) -> dict[str, Any]:
+    """What the plan to exam day needs of the learner: their exam date and budget, their pace over
+    the snapshot's recent days, and per category the distinct questions seen and their accuracy."""
+    return {
+        "exam_date": user.exam_date if user else None,
+        "daily_minutes": int(user.daily_minutes) if user and user.daily_minutes is not None else None,
+        "recent_answers": sum(int(d.answered) for d in days.values()),
+        "recent_answer_sec": sum(int(d.attempt_time_sec) for d in days.values()),
+        "categories": {
+            category: [int(a.seen or 0), int(a.answered), int(a.correct)]
+            for (category, sub), a in sorted(aggregates.items(), key=lambda kv: kv[0][0])
+            if sub is None
+        },
+    }
+
+
+def _snapshot(
+    timezone: str,
+    categories: list[rules.CategoryRef],
+    totals: dict[str, rules.Totals],
+    overall: rules.Totals,
+    days: dict[str, Any],
+    lasts: dict[str, data.LastActivity],
+    suggested: list[rules.Suggestion],
+) -> dict[str, Any]:
     return {
         "timezone": timezone,
         "overall_progress": {
@@ -85,7 +121,9 @@ def rebuild(user_id: str) -> None:
     user = accounts.get_user(user_id)
     if user is None:
         return  # an erased account gets no new dashboard from late stream records
-    data.save_snapshot(user_id, started, build(user_id, user))
+    body, inputs = build(user_id, user)
+    data.save_snapshot(user_id, started, body)
+    review_data.save_plan_inputs(user_id, started, inputs)
 
 
 def empty() -> dict[str, Any]:

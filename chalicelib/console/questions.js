@@ -121,7 +121,35 @@ function fill(question, tree) {
   $("ed-publish").hidden = !current || question.status === "published";
   $("ed-archive").hidden = !current || question.status === "archived";
   $("ed-versions").hidden = !current;
+  statistics(current);
   preview();
+}
+
+const FLAGS = {
+  too_hard: "too hard", too_easy: "too easy", poor_discrimination: "poor discrimination",
+  negative_discrimination: "stronger learners get it wrong", distractor_attracts_strong: "a wrong option attracts stronger learners",
+};
+
+// How everyone answered (GET /questions/{id} gives staff the statistics and, with 30+ exam answers, the item analysis).
+function statistics(question) {
+  const stats = question && question.statistics;
+  $("ed-stats").hidden = !stats;
+  if (!stats) return;
+  const median = stats.median_time_sec === null ? "no median time yet" : `median time ${stats.median_time_sec} s`;
+  const answers = `${stats.answered} answer${stats.answered === 1 ? "" : "s"}`;
+  $("ed-stats-summary").textContent = `${answers}, ${stats.percent_correct}% correct, ${median}.`;
+  const text = new Map(question.options.map((o) => [o.id, `${o.text}${o.is_correct ? " (key)" : ""}`]));
+  $("ed-stats-options").querySelector("tbody").replaceChildren(...stats.options.map((o) => {
+    const row = el("tr");
+    row.append(el("td", text.get(o.option_id) || o.option_id), el("td", `${o.percent}%`));
+    return row;
+  }));
+  const analysis = question.item_analysis;
+  $("ed-analysis").textContent = analysis
+    ? `Item analysis of ${analysis.exam_answered} exam answers: difficulty ${analysis.difficulty}, discrimination `
+      + `${analysis.discrimination === null ? "n/a" : analysis.discrimination}. `
+      + (analysis.flags.length ? `Flagged: ${analysis.flags.map((f) => FLAGS[f] || f).join("; ")}.` : "Nothing flagged.")
+    : "Item analysis: fewer than 30 exam answers so far.";
 }
 
 $("ed-category").addEventListener("change", async () => {
@@ -395,7 +423,7 @@ function reportRow(item) {
       const button = el("button", label, { type: "button", "aria-label": `${label} the report ${item.id}` });
       button.addEventListener("click", async () => {
         const path = `/questions/${encodeURIComponent(item.question_id)}/reports/${encodeURIComponent(item.id)}`;
-        const done = await act(() => call("PATCH", path, { status, note: note.value }), `Report ${status}; the learner is told.`);
+        const done = await act(() => call("PATCH", path, { status, note: note.value }), `Report ${status}${item.raised_by === "learner" ? "; the learner is told." : "."}`);
         if (done) row.remove();
       });
       decision.append(" ", button);
@@ -403,7 +431,8 @@ function reportRow(item) {
   } else {
     decision.textContent = `${item.status}: ${item.note || ""}`;
   }
-  row.append(question, el("td", REASONS[item.reason] || item.reason), el("td", item.comment), el("td", item.created_at.slice(0, 16)), decision);
+  const reason = `${REASONS[item.reason] || item.reason}${item.raised_by === "item_analysis" ? " (item analysis)" : ""}`;
+  row.append(question, el("td", reason), el("td", item.comment), el("td", item.created_at.slice(0, 16)), decision);
   return row;
 }
 

@@ -5,13 +5,14 @@ Each domain's data layer subclasses `TableItem` with a discriminator and owns it
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import random
 import time
 import zlib
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from pynamodb.attributes import Attribute, DiscriminatorAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.constants import BINARY
@@ -25,6 +26,7 @@ from chalicelib.core.config import get_settings
 from chalicelib.core.errors import ServiceBusy
 
 T = TypeVar("T")
+_Item = TypeVar("_Item", bound="TableItem")
 
 
 class _TableMeta:
@@ -68,6 +70,18 @@ class TableItem(Model):
 
     gsi1 = GSI1()
     gsi2 = GSI2()
+
+    # Items whose attribute names are data (counters per option, per histogram bucket) keep what
+    # was read as `raw`: pynamodb drops attributes a model does not declare.
+    KEEPS_RAW: ClassVar[bool] = False
+    raw: dict[str, Any]
+
+    @classmethod
+    def from_raw_data(cls: builtins.type[_Item], data: dict[str, Any]) -> _Item:
+        item = super().from_raw_data(data)
+        if type(item).KEEPS_RAW:
+            item.raw = data
+        return item
 
 
 class CompressedJSONAttribute(Attribute[Any]):

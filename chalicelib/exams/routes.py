@@ -44,6 +44,7 @@ REVIEW_EXAMPLE = {
     "template": {"name": "Exam A, Paper 2"},
     "score_percent": 72,
     "passed": True,
+    "standing": {"percentile": 64.5, "sat": 212},
     "attempts": [
         {
             "question_id": "1001",
@@ -53,6 +54,12 @@ REVIEW_EXAMPLE = {
             "is_correct": True,
             "time_spent_sec": 54,
             "explanation": "...",
+            "statistics": {
+                "answered": 1840,
+                "percent_correct": 61.2,
+                "options": [{"option_id": "9001", "percent": 61.2}, {"option_id": "9002", "percent": 38.8}],
+                "median_time_sec": 52,
+            },
         }
     ],
     "categories": [{"category": "Anatomy & Embryology", "total": 1, "correct": 1, "score_percent": 100.0}],

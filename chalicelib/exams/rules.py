@@ -164,13 +164,22 @@ class QuestionOutcome:
     answered: bool
     is_correct: bool
     time_spent_sec: int
+    selected: tuple[str, ...] = ()
 
 
 def outcomes(key: Sequence[KeyEntry], marks: Sequence[Mark]) -> list[QuestionOutcome]:
     if len(key) != len(marks):
         raise ValueError(f"a result of {len(marks)} marks for a paper of {len(key)} questions")
     return [
-        QuestionOutcome(e.question_id, e.category, e.subcategory, bool(m.picks), m.is_correct, m.time_spent_sec)
+        QuestionOutcome(
+            e.question_id,
+            e.category,
+            e.subcategory,
+            bool(m.picks),
+            m.is_correct,
+            m.time_spent_sec,
+            tuple(decode_picks(e.option_ids, m.picks)),
+        )
         for e, m in zip(key, marks, strict=True)
     ]
 

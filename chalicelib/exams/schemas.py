@@ -6,6 +6,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
+from chalicelib.cohort.schemas import QuestionStatsOut, StandingOut
 from chalicelib.core.schemas import PatchModel
 from chalicelib.questions.schemas import QuestionPublic
 from chalicelib.taxonomy.schemas import Slug
@@ -174,6 +175,7 @@ class ReviewAttempt(BaseModel):
     is_correct: bool
     time_spent_sec: int
     explanation: str
+    statistics: QuestionStatsOut = Field(description="How everyone answered this question (practice and exams).")
 
 
 class CategoryBreakdown(BaseModel):
@@ -188,6 +190,7 @@ class Review(BaseModel):
     template: dict[str, str]
     score_percent: float
     passed: bool
+    standing: StandingOut = Field(description="Where this score stands among every sitting of the template.")
     attempts: list[ReviewAttempt]
     categories: list[CategoryBreakdown]
 

@@ -15,7 +15,10 @@ from pynamodb.expressions.update import Action
 from chalicelib.accounts import data as accounts
 from chalicelib.accounts.data import UserItem
 from chalicelib.audit.data import Change, audited_transaction, event_for
+from chalicelib.cohort import service as cohort
+from chalicelib.cohort.rules import QuestionCounts
 from chalicelib.core import clock
+from chalicelib.core.cache import TtlCache
 from chalicelib.core.db import is_condition_failure, transaction
 from chalicelib.core.errors import field_error
 from chalicelib.core.pagination import Page
@@ -76,6 +79,26 @@ def template_out(template: ExamTemplate, *, staff: bool) -> TemplateOut:
     )
 
 
+_BLUEPRINT_TTL_SEC = 300
+_blueprints: TtlCache[dict[str, int]] = TtlCache("exam-blueprints", _BLUEPRINT_TTL_SEC)
+
+
+def blueprint_counts() -> dict[str, int]:
+    """Questions per category over every active blueprint template: how the exam weighs the
+    syllabus (the plan to exam day and the suggested topics follow it). One Query, cached five
+    minutes per container."""
+
+    def load() -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for template in data.templates():
+            if template.status == "active" and template.blueprint:
+                for slug, count in dict(template.blueprint).items():
+                    counts[slug] = counts.get(slug, 0) + int(count)
+        return counts
+
+    return dict(_blueprints.get_or_load("all", load))
+
+
 def list_templates(principal: Principal | None) -> list[TemplateOut]:
     staff = is_staff(principal)
     found = [t for t in data.templates() if staff or t.status == "active"]
@@ -122,6 +145,7 @@ def create_template(actor: Principal, request: TemplateIn) -> TemplateOut:
     )
     with audited_transaction(change) as tx:
         tx.save(template)
+    _blueprints.invalidate("all")  # this container sees its own change at once (others within 5 min)
     return out
 
 
@@ -146,6 +170,7 @@ def update_template(actor: Principal, template_id: str, patch: TemplatePatch) ->
         tx.update(template, actions=[getattr(ExamTemplate, n).set(v) for n, v in changes.items()])  # version-checked
     for name, value in changes.items():
         setattr(template, name, value)
+    _blueprints.invalidate("all")
     return template_out(template, staff=True)
 
 
@@ -158,6 +183,7 @@ def delete_template(actor: Principal, template_id: str) -> None:
     change = Change(actor.user_id, "exam_template.deleted", "exam_template", template_id, before=before)
     with audited_transaction(change, otherwise=in_use) as tx:
         tx.delete(template, condition=ExamTemplate.session_count == 0)
+    _blueprints.invalidate("all")
 
 
 def set_extra_time(actor: Principal, user_id: str, percent: int) -> int:
@@ -537,6 +563,8 @@ def review(principal: Principal, session_id: str) -> Review:
     key = [rules.KeyEntry.from_json(raw) for raw in parts.part(data.KEY)]
     notes = parts.part(data.NOTES)
     marks = [rules.Mark.from_json(raw) for raw in parts.result or []]
+    # how everyone answered these questions, and the template's scores: one BatchGetItem
+    counts, distribution = cohort.exam_review_reads([entry.question_id for entry in key], session.template_id)
     attempts = [
         ReviewAttempt(
             question_id=entry.question_id,
@@ -546,6 +574,7 @@ def review(principal: Principal, session_id: str) -> Review:
             is_correct=mark.is_correct,
             time_spent_sec=mark.time_spent_sec,
             explanation=note,
+            statistics=cohort.stats_out(counts.get(entry.question_id, QuestionCounts()), entry.option_ids),
         )
         for entry, mark, note in zip(key, marks, notes, strict=True)
     ]
@@ -559,6 +588,7 @@ def review(principal: Principal, session_id: str) -> Review:
         template={"name": session.template_name},
         score_percent=float(session.score_percent or 0),
         passed=bool(session.passed),
+        standing=cohort.standing(distribution, float(session.score_percent or 0)),
         attempts=attempts,
         categories=[
             CategoryBreakdown(

@@ -64,6 +64,9 @@ class PracticeAnswer(TableItem, discriminator="PracticeAnswer"):
     local_date = UnicodeAttribute()  # the learner's calendar day (profile time zone)
     seq = NumberAttribute(null=True)  # 1 for the session's first answer, 2 for the next...
     confidence = UnicodeAttribute(null=True)  # guess | unsure | sure, when the learner said
+    # Everyone's median time on the question when it was answered: the review rating compares the
+    # learner's time with it (fixed here, so replaying the answer always rates it the same).
+    median_sec = NumberAttribute(null=True)
 
     def event(self) -> dict[str, Any]:
         """What the pipeline needs of this answer (also stored as the session's `last_answer`)."""
@@ -76,7 +79,9 @@ class PracticeAnswer(TableItem, discriminator="PracticeAnswer"):
             "time_spent_sec": int(self.time_spent_sec),
             "answered_at": self.answered_at,
             "local_date": self.local_date,
+            "selected_option_ids": list(self.selected_option_ids),
             **({"confidence": self.confidence} if self.confidence else {}),
+            **({"median_sec": int(self.median_sec)} if self.median_sec else {}),
         }
 
 

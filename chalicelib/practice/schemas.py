@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.cohort.schemas import QuestionStatsOut
 from chalicelib.questions.schemas import QuestionPublic
 from chalicelib.taxonomy.schemas import Slug
 
@@ -43,6 +44,9 @@ class AttemptResult(BaseModel):
     is_correct: bool
     correct_option_ids: list[str]
     explanation: str | None = None
+    statistics: QuestionStatsOut = Field(
+        description="How everyone answered this question before you (shown only once you have answered)."
+    )
 
 
 class Progress(BaseModel):

@@ -8,6 +8,8 @@ import secrets
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.accounts import data as accounts
+from chalicelib.cohort import data as cohort_data
+from chalicelib.cohort import service as cohort
 from chalicelib.core import clock
 from chalicelib.core.db import TableItem, is_condition_failure, typed
 from chalicelib.core.errors import Conflict, NotFound, ServiceBusy, Unprocessable, field_error
@@ -136,9 +138,16 @@ def create_session(principal: Principal, request: SessionCreate) -> SessionOut:
 # --- answering -----------------------------------------------------------------------------------
 
 
-def _session_and_question(user_id: str, session_id: str, question_id: str) -> tuple[PracticeSession, Question]:
-    """Both in one BatchGetItem; another user's session is simply not found."""
-    keys = [data.session_key(user_id, session_id), questions.question_key(question_id)]
+def _session_and_question(
+    user_id: str, session_id: str, question_id: str
+) -> tuple[PracticeSession, Question, TableItem | None]:
+    """The session, the question and how the cohort answered it, in one BatchGetItem; another
+    user's session is simply not found."""
+    keys = [
+        data.session_key(user_id, session_id),
+        questions.question_key(question_id),
+        cohort_data.stat_key(question_id),
+    ]
     found = {type(item): item for item in TableItem.batch_get(keys, consistent_read=True)}
     session, question = found.get(PracticeSession), found.get(Question)
     if not isinstance(session, PracticeSession):
@@ -147,7 +156,7 @@ def _session_and_question(user_id: str, session_id: str, question_id: str) -> tu
         raise Conflict("This session is completed; start a new one.")
     if question_id not in session.question_ids or not isinstance(question, Question):
         raise field_error("question_id", "This question is not part of the session.", "not_in_session")
-    return session, question
+    return session, question, found.get(cohort_data.QuestionStat)
 
 
 def _check_selection(question: Question, selected: list[str]) -> None:
@@ -162,13 +171,14 @@ ANSWER_ATTEMPTS = 5  # answers racing in one session each take the next sequence
 def submit_attempt(principal: Principal, session_id: str, request: AttemptIn) -> AttemptResult:
     limits.consume(limits.limit("answers"), principal.user_id, "Too many answers in a short time; slow down.")
     for _ in range(ANSWER_ATTEMPTS):
-        session, question = _session_and_question(principal.user_id, session_id, request.question_id)
+        session, question, stat = _session_and_question(principal.user_id, session_id, request.question_id)
         _check_selection(question, request.selected_option_ids)
         now = clock.now()
         if question.question_id in exams.questions_in_live_exams(principal.user_id, clock.iso(now)):
             raise Conflict("This question is part of your exam in progress; answer it there first.")
         correct_ids = correct_option_ids(question)
         correct = is_correct(request.selected_option_ids, correct_ids)
+        statistics = cohort.stats_of(stat, [o.id for o in question.options])
         answer = data.new_answer(
             session_id,
             question.question_id,
@@ -181,6 +191,7 @@ def submit_attempt(principal: Principal, session_id: str, request: AttemptIn) ->
             is_correct=correct,
             time_spent_sec=request.time_spent_sec,
             confidence=request.confidence,
+            median_sec=statistics.median_time_sec,
             answered_at=clock.iso_ms(now),
             local_date=local_date(now, session.timezone).isoformat(),
         )
@@ -191,7 +202,12 @@ def submit_attempt(principal: Principal, session_id: str, request: AttemptIn) ->
             raise Conflict("This session is completed; start a new one.")
         if outcome is Recorded.OK:
             explanation = question.explanation if session.include_explanations else None
-            return AttemptResult(is_correct=correct, correct_option_ids=correct_ids, explanation=explanation)
+            return AttemptResult(
+                is_correct=correct,
+                correct_option_ids=correct_ids,
+                explanation=explanation,
+                statistics=statistics,
+            )
     raise ServiceBusy("Too many answers at once in this session; please retry.", retry_after_sec=1)
 
 

@@ -22,6 +22,7 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.cohort.data import QuestionStat, stat_key
 from chalicelib.core.db import TableItem
 from chalicelib.core.pagination import collect, decode_cursor
 from chalicelib.review.data import ReviewCard, card_key
@@ -122,16 +123,26 @@ def get_question(question_id: str) -> Question | None:
         return None
 
 
-def get_question_and_card(question_id: str, user_id: str) -> tuple[Question | None, ReviewCard | None]:
-    """A question and the learner's review card of it: one BatchGetItem (the question consistent)."""
-    found = TableItem.batch_get([question_key(question_id), card_key(user_id, question_id)], consistent_read=True)
-    question = card = None
-    for item in found:
-        if isinstance(item, Question):
-            question = item
-        elif isinstance(item, ReviewCard):
-            card = item
-    return question, card
+@dataclass(frozen=True)
+class QuestionRead:
+    question: Question | None
+    card: ReviewCard | None = None  # the learner's review card, once they have answered it
+    stat: QuestionStat | None = None  # how everyone answered it
+
+
+def get_question_with(question_id: str, user_id: str | None = None) -> QuestionRead:
+    """A question, how everyone answered it and (for a learner) their review card of it: one
+    BatchGetItem, consistent (the question must be current)."""
+    keys = [question_key(question_id), stat_key(question_id)]
+    if user_id is not None:
+        keys.append(card_key(user_id, question_id))
+    found = {type(item): item for item in TableItem.batch_get(keys, consistent_read=True)}
+    question, card, stat = found.get(Question), found.get(ReviewCard), found.get(QuestionStat)
+    return QuestionRead(
+        question if isinstance(question, Question) else None,
+        card if isinstance(card, ReviewCard) else None,
+        stat if isinstance(stat, QuestionStat) else None,
+    )
 
 
 def get_questions(question_ids: list[str]) -> dict[str, Question]:

@@ -6,6 +6,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
 
+from chalicelib.cohort.schemas import ItemAnalysisOut, QuestionStatsOut
 from chalicelib.core.pagination import PageQuery
 from chalicelib.review.schemas import CardView
 from chalicelib.taxonomy.schemas import Slug
@@ -108,6 +109,9 @@ class QuestionForLearner(QuestionPublic):
     review: CardView | None = Field(
         None, description="The learner's spaced-review card, once they have answered it: recall probability now."
     )
+    statistics: QuestionStatsOut | None = Field(
+        None, description="How everyone answered it: only once the learner has answered it themselves."
+    )
 
 
 class OptionStaff(OptionPublic):
@@ -129,6 +133,10 @@ class QuestionStaff(BaseModel):
     version: int
     created_at: str
     updated_at: str
+    statistics: QuestionStatsOut | None = Field(None, description="GET /questions/{id} only: how everyone answered.")
+    item_analysis: ItemAnalysisOut | None = Field(
+        None, description="GET /questions/{id} only: from exam answers, once there are enough of them."
+    )
 
 
 class VersionOut(BaseModel):

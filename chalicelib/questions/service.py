@@ -10,6 +10,8 @@ from pydantic import ValidationError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.audit.data import Change, audited_transaction
+from chalicelib.cohort import data as cohort_data
+from chalicelib.cohort import service as cohort
 from chalicelib.core import clock
 from chalicelib.core.errors import Conflict, Forbidden, NotFound, field_error, from_validation_error
 from chalicelib.core.pagination import Page
@@ -82,18 +84,28 @@ def correct_option_ids(question: Question) -> list[str]:
 
 def get_question(principal: Principal | None, question_id: str) -> QuestionForLearner | QuestionStaff:
     if is_staff(principal):
-        question = data.get_question(question_id)
-        if question is None:
+        read = data.get_question_with(question_id)
+        if read.question is None:
             raise NotFound("No such question.")
-        return to_staff(question)
+        counts = cohort_data.counts_of(read.stat)
+        staff = to_staff(read.question)
+        staff.statistics = cohort.stats_out(counts, [o.id for o in read.question.options])
+        staff.item_analysis = cohort.analysis_out(counts, correct_option_ids(read.question))
+        return staff
     if principal is None:
-        found, card = data.get_question(question_id), None
-    else:  # the question and the learner's card in one BatchGetItem
-        found, card = data.get_question_and_card(question_id, principal.user_id)
+        read = data.QuestionRead(data.get_question(question_id))
+    else:  # the question, the learner's card and the cohort's statistics in one BatchGetItem
+        read = data.get_question_with(question_id, principal.user_id)
+    found = read.question
     if found is None or found.status != "published":
         raise NotFound("No such question.")
-    recall = review.recall_of(card) if principal is not None else None
-    return QuestionForLearner(**to_public(found).model_dump(), review=recall)
+    if read.card is None:  # never before the learner has answered it
+        return QuestionForLearner(**to_public(found).model_dump())
+    return QuestionForLearner(
+        **to_public(found).model_dump(),
+        review=review.recall_of(read.card),
+        statistics=cohort.stats_of(read.stat, [o.id for o in found.options]),
+    )
 
 
 def list_questions(principal: Principal | None, query: QuestionQuery) -> Page[Any]:

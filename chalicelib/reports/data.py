@@ -19,6 +19,7 @@ from chalicelib.core.pagination import collect, decode_cursor
 
 SUMMARY_SK = "SUMMARY"
 ERASED = "erased"  # the reporter of a report whose author erased their account
+ITEM_ANALYSIS = "item-analysis"  # the reporter of flags raised by the nightly item analysis
 
 
 def report_pk(question_id: str) -> str:
@@ -51,6 +52,17 @@ class ReportPointer(TableItem, discriminator="ReportPointer"):
 
     question_id = UnicodeAttribute()
     report_id = UnicodeAttribute()
+
+
+class AnalysisFlag(TableItem, discriminator="AnalysisFlag"):
+    """The item analysis flagged this version of the question once (kept when the report closes,
+    so a rejected flag is not raised again every night; an edit makes a new version)."""
+
+    report_id = UnicodeAttribute()
+
+
+def analysis_flag(question_id: str, version: int, report_id: str) -> AnalysisFlag:
+    return AnalysisFlag(PK=report_pk(question_id), SK=f"FLAG#v{version:06d}", report_id=report_id)
 
 
 class ReportSummary(TableItem, discriminator="ReportSummary"):

@@ -35,6 +35,9 @@ class ReportOut(BaseModel):
     created_at: str
     closed_at: str | None
     note: str | None
+    raised_by: Literal["learner", "item_analysis"] = Field(
+        "learner", description="item_analysis: flagged by the nightly item analysis (the comment gives its figures)."
+    )
 
 
 class ReportedQuestion(BaseModel):

@@ -7,6 +7,8 @@ from __future__ import annotations
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.audit.data import Change, audited_transaction
+from chalicelib.cohort import data as cohort_data
+from chalicelib.cohort import rules as cohort_rules
 from chalicelib.core import clock
 from chalicelib.core.db import TableItem, cancelled_positions, is_condition_failure, transaction
 from chalicelib.core.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -14,8 +16,9 @@ from chalicelib.core.security import Principal
 from chalicelib.limits import service as limits
 from chalicelib.notifications import service as notifications
 from chalicelib.questions import data as questions
+from chalicelib.questions.data import Question
 from chalicelib.reports import data
-from chalicelib.reports.data import OpenReportClaim, QuestionReport, ReportPointer
+from chalicelib.reports.data import AnalysisFlag, OpenReportClaim, QuestionReport, ReportPointer
 from chalicelib.reports.schemas import ReportClose, ReportedQuestion, ReportIn, ReportOut, ReportQuery, ReportQueue
 from chalicelib.review import data as review_data
 
@@ -45,6 +48,7 @@ def to_out(report: QuestionReport) -> ReportOut:
         created_at=report.created_at,
         closed_at=report.closed_at,
         note=report.note,
+        raised_by="item_analysis" if report.user_id == data.ITEM_ANALYSIS else "learner",
     )
 
 
@@ -115,7 +119,7 @@ def close(actor: Principal, question_id: str, report_id: str, request: ReportClo
                 tx.save(report, condition=QuestionReport.status == "open")
                 tx.delete(data.claim(question_id, report.user_id, report_id))
                 data.add_count_change(tx, question_id, read, -1)
-                if report.user_id != data.ERASED:  # an erased reporter is told nothing
+                if report.user_id not in (data.ERASED, data.ITEM_ANALYSIS):  # nobody to tell
                     title, body = _told(report, request)
                     link = f"/questions/{question_id}"
                     notifications.add_personal(
@@ -160,3 +164,85 @@ def forget_reporter(own: list[TableItem]) -> int:
         if found.user_id != data.ERASED:
             data.anonymise(found)
     return len(reports)
+
+
+# --- flags raised by the item analysis -------------------------------------------------------------
+
+ANALYSIS_PAGE = 100  # questions per BatchGetItem of their statistics
+FLAG_REASONS = {"negative_discrimination": "wrong_key", "distractor_attracts_strong": "wrong_key"}
+
+
+def flag_by_item_analysis() -> dict[str, int]:
+    """The nightly job: every published question's item analysis (from the statistics the pipeline
+    keeps), and a report in the editors' queue for each flagged version not flagged before."""
+    checked = analysed = flagged = 0
+    page: list[Question] = []
+    for question in questions.questions_in("published"):
+        page.append(question)
+        if len(page) == ANALYSIS_PAGE:
+            found = _analyse_page(page)
+            checked, analysed, flagged = checked + len(page), analysed + found[0], flagged + found[1]
+            page = []
+    if page:
+        found = _analyse_page(page)
+        checked, analysed, flagged = checked + len(page), analysed + found[0], flagged + found[1]
+    return {"checked": checked, "analysed": analysed, "flagged": flagged}
+
+
+def _analyse_page(page: list[Question]) -> tuple[int, int]:
+    counts = cohort_data.question_counts(q.question_id for q in page)
+    analysed = flagged = 0
+    for question in page:
+        correct = [o.id for o in question.options if o.is_correct]
+        analysis = cohort_rules.analyse(counts.get(question.question_id, cohort_rules.QuestionCounts()), correct)
+        if analysis is None:
+            continue
+        analysed += 1
+        if analysis.flags and _raise_flag(question, analysis):
+            flagged += 1
+    return analysed, flagged
+
+
+def describe(analysis: cohort_rules.ItemAnalysis) -> str:
+    """The figures an editor needs to judge the flag."""
+    parts = [
+        f"Item analysis of {analysis.exam_answered} exam answers: difficulty {analysis.difficulty:.2f}",
+        f"discrimination {'n/a' if analysis.discrimination is None else f'{analysis.discrimination:.2f}'}",
+    ]
+    strong = [f"{option} ({r:+.2f})" for option, r in analysis.distractors.items() if r > 0]
+    if strong:
+        parts.append("wrong options chosen by stronger learners: " + ", ".join(strong))
+    return "; ".join(parts) + ". Flags: " + ", ".join(analysis.flags) + "."
+
+
+def _raise_flag(question: Question, analysis: cohort_rules.ItemAnalysis) -> bool:
+    """One report per flagged question version (the flag marker's condition); False if raised before."""
+    version = int(question.version or 1)
+    for _ in range(ATTEMPTS):
+        summary = data.get_summary(question.question_id)
+        read = int(summary.open_count) if summary else None
+        report = data.new_report(
+            question.question_id,
+            clock.new_id(),
+            user_id=data.ITEM_ANALYSIS,
+            reason=next((FLAG_REASONS[f] for f in analysis.flags if f in FLAG_REASONS), "unclear"),
+            comment=describe(analysis),
+            question_excerpt=question.stem[:EXCERPT_CHARS],
+            status="open",
+            created_at=clock.iso_ms(clock.now()),
+        )
+        flag = data.analysis_flag(question.question_id, version, report.report_id)
+        try:
+            with transaction() as tx:
+                tx.save(flag, condition=AnalysisFlag.PK.does_not_exist())
+                tx.save(report, condition=QuestionReport.PK.does_not_exist())
+                data.add_count_change(tx, question.question_id, read, +1)
+        except TransactWriteError as exc:
+            failed = cancelled_positions(exc) if is_condition_failure(exc) else []
+            if 0 in failed:
+                return False  # this version was flagged before (open, resolved or rejected)
+            if 2 in failed:
+                continue
+            raise
+        return True
+    raise Conflict("The question's reports kept changing; the next run flags it.")

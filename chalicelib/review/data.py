@@ -6,15 +6,24 @@ changes nothing) and the FSRS schedule computed from them, with the entry it has
 `USER#<u>` / `DUEDAY#<local day>`: the due index, one item per day, a string set of entries
 `<due instant>|<question>|<stability>|<last review ms>` (what the queue shows, without a card read).
 `USER#<u>` / `DUEDAY#!DONE#<local day>`: the questions reviewed again and answered first that day
-(the daily allowance); `!` sorts before every day, so the queue's one Query reads it first."""
+(the daily allowance); `!` sorts before every day, so the queue's one Query reads it first.
+`USER#<u>` / `DUEDAY#!PLAN`: what the plan to exam day needs beside the queue (progress per category,
+pace, exam date, daily minutes), kept by the dashboard rebuild; placed here so the plan's screen is
+the queue's one Query."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
-from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.condition import Condition, size
 from pynamodb.expressions.update import Action
 
@@ -23,6 +32,7 @@ from chalicelib.core.db import TableItem, is_condition_failure, typed, user_pk
 CARD_PREFIX = "CARD#"
 DAY_PREFIX = "DUEDAY#"
 DONE_PREFIX = "DUEDAY#!DONE#"
+PLAN_SK = "DUEDAY#!PLAN"  # after the done items ("D" < "P"), before every day
 # Items per queue read: today's done counts and the 7 oldest due days. A day holds what fell due
 # that day (about the daily allowance at most, ~8 KB), so this is enough to fill the allowance
 # while keeping the read bounded (~6 RCU) however far behind the learner is.
@@ -47,6 +57,20 @@ class ReviewCard(TableItem, discriminator="ReviewCard"):
 
 class DueDay(TableItem, discriminator="DueDay"):
     cards = UnicodeSetAttribute(null=True)
+
+
+class PlanInputs(TableItem, discriminator="PlanInputs"):
+    body = JSONAttribute()
+    built_at = UnicodeAttribute()  # a rebuild that started earlier never overwrites a later one
+
+
+def save_plan_inputs(user_id: str, built_at: str, body: dict[str, object]) -> None:
+    item = PlanInputs(PK=user_pk(user_id), SK=PLAN_SK, body=body, built_at=built_at)
+    try:
+        item.save(condition=PlanInputs.built_at.does_not_exist() | (PlanInputs.built_at < built_at))
+    except PutError as exc:
+        if not is_condition_failure(exc):
+            raise
 
 
 class DoneDay(TableItem, discriminator="DoneDay"):
@@ -139,23 +163,33 @@ def mark_done(user_id: str, day: str, reviewed: set[str], introduced: set[str], 
     DoneDay(PK=user_pk(user_id), SK=DONE_PREFIX + day).update(actions=actions)
 
 
-def queue_items(user_id: str, today: str) -> tuple[DoneDay | None, list[DueDay]]:
-    """One Query: the done items (they sort first; only today's counts), then the due days up to
-    today, oldest first."""
+@dataclass(frozen=True)
+class QueueRead:
+    done: DoneDay | None  # today's
+    days: list[DueDay]  # the oldest due days up to today
+    plan: PlanInputs | None
+
+
+def queue_items(user_id: str, today: str) -> QueueRead:
+    """One Query: the done items (they sort first; only today's counts), the plan's inputs, then
+    the due days up to today, oldest first."""
     found = TableItem.query(
         user_pk(user_id),
         TableItem.SK.between(DAY_PREFIX, f"{DAY_PREFIX}{today}~"),
-        limit=QUEUE_ITEMS,
-        page_size=QUEUE_ITEMS,
+        limit=QUEUE_ITEMS + 1,
+        page_size=QUEUE_ITEMS + 1,
     )
     done: DoneDay | None = None
+    plan: PlanInputs | None = None
     days: list[DueDay] = []
     for item in found:
         if isinstance(item, DoneDay) and DONE_PREFIX + today == item.SK:
             done = item
+        elif isinstance(item, PlanInputs):
+            plan = item
         elif isinstance(item, DueDay):
             days.append(item)
-    return done, days
+    return QueueRead(done, days, plan)
 
 
 def forecast_items(user_id: str, since: str, until: str) -> list[DueDay]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from chalicelib.accounts.service import learner_timezone
 from chalicelib.core import clock
@@ -19,7 +20,19 @@ ATTEMPTS = 5
 DONE_DAYS_KEPT_SEC = 3 * 86400  # a day's done counts matter that day only
 
 
-def reschedule(user_id: str, new_reviews: dict[str, set[str]], timezone: str, retention: float | None) -> int:
+def cards_of(user_id: str, question_ids: set[str]) -> dict[str, ReviewCard]:
+    """The learner's cards of these questions (consistent): the pipeline reads them once, before its
+    transaction (which questions are new to the learner), and hands them to `reschedule`."""
+    return data.get_cards(user_id, question_ids) if question_ids else {}
+
+
+def reschedule(
+    user_id: str,
+    new_reviews: dict[str, set[str]],
+    timezone: str,
+    retention: float | None,
+    cards_read: dict[str, ReviewCard] | None = None,
+) -> int:
     """Add these reviews (encoded, per question) to their cards and move each changed card in the
     due index. Idempotent and order-free: a card is a function of the set of its reviews, and the
     index moves are set ADD/DELETE made before the cards are saved, so a crash in between is redone
@@ -28,8 +41,8 @@ def reschedule(user_id: str, new_reviews: dict[str, set[str]], timezone: str, re
     pending = dict(new_reviews)
     added: dict[str, set[tuple[str, str]]] = {}  # question -> (day, entry) this call added
     moved = 0
-    for _ in range(ATTEMPTS):
-        cards = data.get_cards(user_id, pending)
+    for attempt in range(ATTEMPTS):
+        cards = cards_read if attempt == 0 and cards_read is not None else data.get_cards(user_id, pending)
         plans = [p for qid in sorted(pending) if (p := _plan(qid, cards.get(qid), pending[qid], timezone, retention))]
         _move_in_index(user_id, plans, timezone)
         for plan in plans:
@@ -133,24 +146,30 @@ def _day_of(timezone: str) -> Callable[[int], str]:
 
 
 def queue(user_id: str) -> QueueOut:
-    """Cards due now, most overdue first, within what is left of today's review allowance: one
-    Query (today's done counts sort first, then the due days); the zone comes from the session
-    check's cached read."""
+    return queue_and_plan_inputs(user_id)[0]
+
+
+def queue_and_plan_inputs(user_id: str) -> tuple[QueueOut, dict[str, Any] | None]:
+    """Cards due now, most overdue first, within what is left of today's review allowance, and what
+    the plan to exam day needs beside them: one Query (today's done counts sort first, then the
+    plan's inputs, then the due days); the zone comes from the session check's cached read."""
     now = clock.now()
     today = local_date(now, learner_timezone(user_id))
-    done, days = data.queue_items(user_id, today.isoformat())
+    read = data.queue_items(user_id, today.isoformat())
+    done, days = read.done, read.days
     reviewed = len(done.reviewed or ()) if done else 0
     remaining = rules.remaining_reviews(reviewed, rules.DAILY_REVIEW_LIMIT)
     now_iso = clock.iso(now)
     entries = sorted(DueEntry.decode(text) for day in days for text in (day.cards or ()))
     due = [entry for entry in entries if entry.due <= now_iso]
-    return QueueOut(
+    out = QueueOut(
         items=[_due_card(entry, now) for entry in due[:remaining]],
         reviewed_today=reviewed,
         new_today=len(done.introduced or ()) if done else 0,
         remaining_today=remaining,
         daily_review_limit=rules.DAILY_REVIEW_LIMIT,
     )
+    return out, (dict(read.plan.body) if read.plan is not None else None)
 
 
 def _due_card(entry: DueEntry, now: datetime) -> DueCard:

@@ -307,6 +307,11 @@ def test_an_editor_works_through_the_report_queue(client, page, base_url, stream
     page.get_by_role("button", name="Show").click()
     page.get_by_role("button", name=f"Open question {question_id} in the editor").click()
     page.get_by_role("heading", name="Edit question").wait_for()
+    answered = region(page, "How learners answered")
+    expect(answered).to_contain_text("1 answer, 100% correct, median time")
+    key_text = next(o["text"] for o in by_id[question_id]["options"] if o["is_correct"])
+    expect(answered.get_by_role("row").filter(has_text=f"{key_text} (key)")).to_contain_text("100%")
+    expect(answered).to_contain_text("Item analysis: fewer than 30 exam answers so far.")
     assert page.problems == []
 
 

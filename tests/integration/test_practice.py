@@ -75,10 +75,18 @@ class TestAnswering:
         first, second = session["question_ids"]
         good = answer(client, token, session["id"], first, right(bank_ids[first]))
         assert good.status == 200
+        options = [o["id"] for o in bank_ids[first]["options"]]
         assert good.json == {
             "is_correct": True,
             "correct_option_ids": right(bank_ids[first]),
             "explanation": bank_ids[first]["explanation"],
+            # nobody had answered it before: everyone's statistics are empty (they grow via the stream)
+            "statistics": {
+                "answered": 0,
+                "percent_correct": 0.0,
+                "options": [{"option_id": o, "percent": 0.0} for o in options],
+                "median_time_sec": None,
+            },
         }
         bad = answer(client, token, session["id"], second, wrong(bank_ids[second])).json
         assert bad["is_correct"] is False and bad["correct_option_ids"] == right(bank_ids[second])

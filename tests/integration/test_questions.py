@@ -53,8 +53,9 @@ class TestLearnerViews:
         created = question(client, editor, "anatomy", "thorax", difficulty=4)
         view = client.get(f"/questions/{created['id']}", token=learner["access"]).json
         shape = {"id", "stem", "type", "options", "media", "category", "subcategory", "difficulty"}
-        assert set(view) == shape | {"review"}  # the learner's own review card (none before answering)
-        assert view["review"] is None
+        # the learner's own review card and everyone's statistics: none before answering
+        assert set(view) == shape | {"review", "statistics"}
+        assert view["review"] is None and view["statistics"] is None
         assert [o["id"] for o in view["options"]] == [o["id"] for o in created["options"]]
         assert all(set(option) == {"id", "text"} for option in view["options"])
 

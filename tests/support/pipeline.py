@@ -67,7 +67,7 @@ def answer(
         question_version=1,
         category=category,
         subcategory=subcategory,
-        selected_option_ids=["o_a"],
+        selected_option_ids=["o_a"] if correct else ["o_b"],
         correct_option_ids=["o_a"],
         is_correct=correct,
         time_spent_sec=seconds,
@@ -108,7 +108,9 @@ def submitted_exam_record(
         "session_id": {"S": session_id},
         "status": {"S": "submitted"},
         "submitted_at": {"S": submitted_at},
+        "template_id": {"S": "tpl-mock"},
         "template_name": {"S": "Mock"},
+        "score_percent": {"N": str(round(100 * sum(q[3] for q in questions) / max(1, len(questions)), 1))},
         "time_spent_sec": {"N": str(time_spent_sec)},
         "parts": {"S": json.dumps({exams_data.KEY: len(parts)})},
     }

@@ -19,6 +19,7 @@ LAYERS = {
     "notifications": 2,
     "accounts": 2,
     "taxonomy": 2,
+    "cohort": 2,  # how everyone answered: written by the pipeline, shown by questions, practice, exams
     "questions": 3,
     "review": 3,  # cards of questions; questions show a card's recall, practice draws due cards
     "resources": 4,
@@ -29,6 +30,7 @@ LAYERS = {
     "reports": 7,
     "privacy": 8,
     "engagement": 8,
+    "plan": 8,
     "system": 8,
 }
 KEY_LITERAL = re.compile(r"^[A-Z][A-Z_]*#")

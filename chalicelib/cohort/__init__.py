@@ -1,0 +1,1 @@
+"""How the cohort answered: question statistics, exam score distributions, item analysis."""
