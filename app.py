@@ -64,7 +64,7 @@ TABLE_STREAM_ARN = os.environ.get(
 
 # Each Lambda function imports this module; what only the stream handler or the jobs need is
 # imported on their first invocation, so the API's cold start does not pay for it.
-STREAM_CONSUMERS = ("chalicelib.analytics.pipeline", "chalicelib.questions.indexer")
+STREAM_CONSUMERS = ("chalicelib.analytics.pipeline", "chalicelib.questions.indexer", "chalicelib.remarking.service")
 JOB_MODULES = (
     "chalicelib.accounts.jobs",
     "chalicelib.analytics.jobs",
@@ -95,7 +95,12 @@ def table_stream(event: DynamoDBEvent) -> dict[str, Any]:
     return process_stream_event(event.to_dict(), event.context)
 
 
-TASK_MODULES = ("chalicelib.questions.imports", "chalicelib.privacy.service", "chalicelib.engagement.jobs")
+TASK_MODULES = (
+    "chalicelib.questions.imports",
+    "chalicelib.privacy.service",
+    "chalicelib.engagement.jobs",
+    "chalicelib.remarking.service",
+)
 
 
 def load_tasks() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib.core.db import TableItem, is_condition_failure, user_pk
 
@@ -72,6 +72,24 @@ def last_activity(user_id: str, kind: str, finished_at: str, order: str, summary
     return LastActivity(
         PK=user_pk(user_id), SK=LAST_PREFIX + kind, kind=kind, finished_at=finished_at, order=order, summary=summary
     )
+
+
+def rescore_last_exam(user_id: str, session_id: str, score_percent: float) -> None:
+    """A re-marked exam that is the learner's last shows its new score (if still the last one)."""
+    try:
+        last = LastActivity.get(user_pk(user_id), LAST_PREFIX + "exam", consistent_read=True)
+    except LastActivity.DoesNotExist:
+        return
+    if not str(last.order or "").endswith(f"#{session_id}"):
+        return
+    try:
+        last.update(
+            actions=[LastActivity.summary.set({**dict(last.summary), "score_percent": score_percent})],
+            condition=LastActivity.order == last.order,
+        )
+    except UpdateError as exc:
+        if not is_condition_failure(exc):
+            raise
 
 
 def save_last_activity(item: LastActivity) -> bool:

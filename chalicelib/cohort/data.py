@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 
@@ -38,6 +38,7 @@ class QuestionStat(TableItem, discriminator="QuestionStat"):
     rest_sum = NumberAttribute(null=True)
     rest_squares = NumberAttribute(null=True)
     rest_sum_correct = NumberAttribute(null=True)
+    last_remark = JSONAttribute(null=True)  # what the newest re-marking run for this question did
 
 
 class TemplateStat(TableItem, discriminator="TemplateStat"):
@@ -95,6 +96,34 @@ def template_score_update(template_id: str, score_percent: float) -> tuple[Templ
         _add(f"{SCORE}{score_bin(score_percent)}", 1),
     ]
     return TemplateStat(pk, sk), actions
+
+
+def correct_moved(question_id: str, delta: int, rest: int) -> tuple[QuestionStat, list[Action]]:
+    """A re-marked exam answer (re-marking): right now (+1) or wrong now (-1)."""
+    pk, sk = stat_key(question_id)
+    actions = [
+        QuestionStat.correct.add(delta),
+        QuestionStat.exam_correct.add(delta),
+        _add("rest_sum_correct", delta * rest),
+    ]
+    return QuestionStat(pk, sk), actions
+
+
+def template_score_moved(template_id: str, before: float, after: float) -> tuple[TemplateStat, list[Action]]:
+    """A re-marked sitting moves from one score bin to another (no actions when it stays in its bin)."""
+    pk, sk = template_stat_key(template_id)
+    if score_bin(before) == score_bin(after):
+        return TemplateStat(pk, sk), []
+    return TemplateStat(pk, sk), [_add(f"{SCORE}{score_bin(before)}", -1), _add(f"{SCORE}{score_bin(after)}", 1)]
+
+
+def record_remark(question_id: str, summary: dict[str, Any]) -> None:
+    """The newest re-marking of the question, shown with its statistics in the editor."""
+    pk, sk = stat_key(question_id)
+    item = QuestionStat(pk, sk)
+    item.update(
+        actions=[typed(QuestionStat), QuestionStat.question_id.set(question_id), QuestionStat.last_remark.set(summary)]
+    )
 
 
 # --- reads ---------------------------------------------------------------------------------------

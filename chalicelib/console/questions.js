@@ -150,6 +150,12 @@ function statistics(question) {
       + `${analysis.discrimination === null ? "n/a" : analysis.discrimination}. `
       + (analysis.flags.length ? `Flagged: ${analysis.flags.map((f) => FLAGS[f] || f).join("; ")}.` : "Nothing flagged.")
     : "Item analysis: fewer than 30 exam answers so far.";
+  const remark = question.last_remark;
+  $("ed-remark").textContent = remark
+    ? `Past exams re-marked after the key change of version ${remark.version} (${remark.at.slice(0, 16)}): `
+      + `${remark.remarked} sittings re-marked, ${remark.scores_changed} scores changed`
+      + (remark.pending ? `, ${remark.pending} waiting for the pipeline.` : ".")
+    : "";
 }
 
 $("ed-category").addEventListener("change", async () => {

@@ -6,7 +6,7 @@ few compressed items, so resume, autosave, submit and review never read the ques
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -260,6 +260,25 @@ def questions_in_live_exams(user_id: str, now_iso: str) -> set[str]:
     """The questions of the learner's exams that still accept answers: one Query, a few items."""
     found = LiveExam.query(user_pk(user_id), LiveExam.SK.startswith(LIVE_PREFIX), consistent_read=True)
     return {qid for live in found if live.accepts_until >= now_iso for qid in live.question_ids}
+
+
+SAT_PREFIX = "EXAMSAT#"
+
+
+def sat_index(session: ExamSession, submitted_at: str) -> list[Any]:
+    """The submission's actions that place the session among its template's sittings (GSI1: the
+    re-marking of a corrected question finds them there)."""
+    return [
+        ExamSession.GSI1PK.set(SAT_PREFIX + session.template_id),
+        ExamSession.GSI1SK.set(f"{submitted_at}#{session.session_id}"),
+    ]
+
+
+def sat_sessions(template_id: str) -> Iterator[ExamSession]:
+    """Every submitted sitting of a template, oldest first (GSI1, paged)."""
+    for item in ExamSession.gsi1.query(SAT_PREFIX + template_id):
+        if isinstance(item, ExamSession):
+            yield item
 
 
 def templates() -> list[ExamTemplate]:

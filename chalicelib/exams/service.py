@@ -481,6 +481,7 @@ def _submit(session: ExamSession, *, by: str) -> Result:
                         ExamSession.correct.set(scored.correct),
                         ExamSession.answered.set(scored.answered),
                         ExamSession.passed.set(passed),
+                        *data.sat_index(session, submitted_at),
                     ],
                 )
                 tx.save(data.result_item(session.session_id, [m.as_json() for m in rules.marks_of(key, scored)]))

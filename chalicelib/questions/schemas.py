@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
 
@@ -136,6 +136,9 @@ class QuestionStaff(BaseModel):
     statistics: QuestionStatsOut | None = Field(None, description="GET /questions/{id} only: how everyone answered.")
     item_analysis: ItemAnalysisOut | None = Field(
         None, description="GET /questions/{id} only: from exam answers, once there are enough of them."
+    )
+    last_remark: dict[str, Any] | None = Field(
+        None, description="GET /questions/{id} only: the newest re-marking of past exams a key change caused."
     )
 
 

@@ -91,6 +91,7 @@ def get_question(principal: Principal | None, question_id: str) -> QuestionForLe
         staff = to_staff(read.question)
         staff.statistics = cohort.stats_out(counts, [o.id for o in read.question.options])
         staff.item_analysis = cohort.analysis_out(counts, correct_option_ids(read.question))
+        staff.last_remark = dict(read.stat.last_remark) if read.stat and read.stat.last_remark else None
         return staff
     if principal is None:
         read = data.QuestionRead(data.get_question(question_id))

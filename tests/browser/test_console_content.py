@@ -334,3 +334,32 @@ def test_a_page_changed_meanwhile_is_shown_not_overwritten(client, page, base_ur
     assert pages.get_by_label("Text (Markdown)").input_value() == "My edit."
     page.get_by_role("button", name="Load the latest version").click()
     expect(pages.get_by_label("Text (Markdown)")).to_have_value("Someone else's text.")
+
+
+def test_the_editor_shows_the_remarking_a_corrected_key_caused(client, page, base_url, stream):
+    from chalicelib.core import tasks
+    from tests.integration.test_remarking import correct_the_key, fixed_template, sit
+    from tests.support.practice import answers_by_id, right, small_bank, wrong
+
+    bank = small_bank(client)
+    by_id = answers_by_id(bank)
+    paper = [q["id"] for q in bank["pathology"][:2]]
+    suspect = by_id[paper[0]]
+    template = fixed_template(client, paper)
+    sit(client, register(client)["access"], template["id"], {q: wrong(by_id[q]) for q in paper})
+    sit(client, register(client)["access"], template["id"], {q: right(by_id[q]) for q in paper})
+    stream.poll_once()
+    editor = staff(client, Role.EDITOR)
+    correct_the_key(client, editor["access"], suspect, wrong(suspect)[0])
+    stream.poll_once()
+    tasks.run_pending()
+
+    open_questions(page, base_url, editor["user"]["email"])
+    find(page, "vignette", status="published")
+    page.get_by_role("button", name=suspect["stem"][:87], exact=True).click()
+    page.get_by_role("heading", name="Edit question").wait_for()
+    answered = region(page, "How learners answered")
+    expect(answered).to_contain_text("2 answers, 50% correct")  # under the corrected key
+    expect(answered).to_contain_text("2 sittings re-marked, 2 scores changed.")
+    shoot(page, "question-statistics")
+    assert page.problems == []

@@ -68,4 +68,4 @@ def test_the_task_worker_loads_its_task_modules():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     output = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     registered = set(json.loads(output.stdout.splitlines()[-1]))
-    assert registered == {"questions.import", "privacy.export", "notifications.deliver_broadcast"}
+    assert registered == {"questions.import", "privacy.export", "notifications.deliver_broadcast", "exams.remark"}

@@ -31,6 +31,7 @@ LAYERS = {
     "privacy": 8,
     "engagement": 8,
     "plan": 8,
+    "remarking": 8,
     "system": 8,
 }
 KEY_LITERAL = re.compile(r"^[A-Z][A-Z_]*#")
