@@ -275,7 +275,10 @@ def exam_costs(api: Api) -> list[str]:
             "GET /exams/sessions/{id}/review", api.call("GET", f"/exams/sessions/{session['id']}/review", token=token)
         )
     )
-    return [*lines, "", "### stream handler, the submitted exam", "", *exam_submission_cost(poller.read(), 90)]
+    streamed = exam_submission_cost(poller.read(), 90)
+    after = api.call("GET", f"/exams/sessions/{session['id']}/review", token=token)
+    lines.append(_exam_row("GET /exams/sessions/{id}/review (every question's statistics present)", after))
+    return [*lines, "", "### stream handler, the submitted exam", "", *streamed]
 
 
 EXAM_TARGETS = {  # issue 11: (RCU, WCU) at most, None where the issue sets none

@@ -31,15 +31,16 @@ def configure(*, dynamodb_port: int | None = None) -> None:
     """Fill in whatever the developer did not set; never overrides an explicit variable."""
     for name, value in LOCAL_DEFAULTS.items():
         os.environ.setdefault(name, value)
-    os.environ.setdefault("JWT_SECRET", _local_jwt_secret())
+    os.environ.setdefault("JWT_SECRET", _local_secret("jwt-secret"))
+    os.environ.setdefault("BILLING_WEBHOOK_SECRET", "whsec_" + _local_secret("billing-webhook-secret"))
     port = dynamodb_port or int(os.environ.get("LOCAL_DYNAMODB_PORT", DEFAULT_DYNAMODB_PORT))
     os.environ.setdefault("DYNAMODB_ENDPOINT_URL", f"http://127.0.0.1:{port}")
     os.environ.setdefault("S3_ENDPOINT_URL", os.environ["DYNAMODB_ENDPOINT_URL"])  # moto serves both
 
 
-def _local_jwt_secret() -> str:
+def _local_secret(name: str) -> str:
     """A random secret per checkout, kept out of the repository in .local/."""
-    path = LOCAL_DIR / "jwt-secret"
+    path = LOCAL_DIR / name
     if not path.exists():
         LOCAL_DIR.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(48))

@@ -53,6 +53,19 @@ def load_accounts() -> dict[str, int]:
     return {"created": created, "existing": len(accounts) - created}
 
 
+def load_plans() -> dict[str, int]:
+    """The billing plans (data, not code: admins change them through the API afterwards)."""
+    from chalicelib.billing import data as billing
+
+    plans = json.loads((SEED_DIR / "plans.json").read_text())
+    created = 0
+    for plan in plans:
+        fields = {k: v for k, v in plan.items() if k != "code" and v is not None}
+        fields["features"] = set(plan["features"]) or None
+        created += _put_new(billing.new_plan(plan["code"], version=1, **fields))
+    return {"created": created, "existing": len(plans) - created}
+
+
 def load_taxonomy() -> dict[str, int]:
     from chalicelib.taxonomy.data import TAXONOMY_PK, Category, Subcategory, category_sk, subcategory_sk
 
@@ -241,6 +254,7 @@ LOADERS: dict[str, Loader] = {
     "resources": load_resources,
     "pages": load_pages,
     "exam_templates": load_exam_templates,
+    "plans": load_plans,
 }
 
 

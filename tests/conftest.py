@@ -29,6 +29,7 @@ os.environ.update(
         "OUTBOX_PATH": str(_TMP / "outbox.jsonl"),
         "CORS_ALLOWED_ORIGINS": "https://app.openmrcs.test",
         "TASK_BACKEND": "deferred",
+        "BILLING_WEBHOOK_SECRET": "whsec_test_0123456789abcdef0123456789abcdef",
     }
 )
 os.environ.pop("DYNAMODB_ENDPOINT_URL", None)

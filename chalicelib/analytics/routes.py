@@ -16,6 +16,7 @@ from chalicelib.analytics.schemas import (
     SuggestedTopic,
     TrendWeek,
 )
+from chalicelib.billing import service as billing
 from chalicelib.core.http import Call, endpoint
 from chalicelib.taxonomy.schemas import CategoryDetail, CategoryOut
 
@@ -167,9 +168,10 @@ def practice_summary(call: Call) -> list[CategoryStats]:
     summary="Questions answered per day, last 365 days",
     tags=TAGS,
     response=list[HeatmapDay],
-    errors=(401,),
+    errors=(401, 402),
 )
 def heatmap(call: Call) -> list[HeatmapDay]:
+    billing.require_feature(call.user, "analytics")  # the paywall: a paid plan's analytics
     return service.heatmap(call.user)
 
 
@@ -179,9 +181,10 @@ def heatmap(call: Call) -> list[HeatmapDay]:
     summary="Weekly score percent, last 12 weeks",
     tags=TAGS,
     response=list[TrendWeek],
-    errors=(401,),
+    errors=(401, 402),
 )
 def trends(call: Call) -> list[TrendWeek]:
+    billing.require_feature(call.user, "analytics")  # the paywall: a paid plan's analytics
     return service.trends(call.user)
 
 

@@ -90,6 +90,20 @@ class Settings(BaseSettings):
     verify_token_ttl_sec: PositiveInt = 24 * 3600
     reset_token_ttl_sec: PositiveInt = 3600
 
+    # Module flags per stage (docs/billing.md): FEATURE_FLAGS='{"billing": false}' overrides the
+    # stage's defaults (`flag`). A disabled module's routes answer 404.
+    feature_flags: dict[str, bool] = Field(default_factory=dict)
+    # Billing: the provider (unset: Stripe on staging and prod, the local one elsewhere), its secrets
+    # (a Secrets Manager id holding {"api_key", "webhook_secret"}; or, locally, the webhook secret
+    # inline), the grace after a failed payment, and the largest paper the free plan may sit.
+    billing_provider: Literal["local", "stripe"] | None = None
+    billing_secret_id: str = ""
+    billing_webhook_secret_inline: SecretStr = Field(
+        SecretStr(""), validation_alias="BILLING_WEBHOOK_SECRET", repr=False
+    )
+    payment_grace_days: Annotated[int, Field(ge=0, le=30)] = 7
+    quick_mock_max_questions: PositiveInt = 50
+
     @field_validator("cors_allowed_origins", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
@@ -117,7 +131,25 @@ class Settings(BaseSettings):
             object.__setattr__(self, "require_verified_email", self.stage in ("staging", "prod"))
         if self.require_staff_2fa is None:
             object.__setattr__(self, "require_staff_2fa", self.stage in ("staging", "prod"))
+        if self.billing_provider is None:
+            object.__setattr__(self, "billing_provider", "stripe" if self.stage in ("staging", "prod") else "local")
         return self
+
+    def flag(self, name: str) -> bool:
+        """A module flag: FEATURE_FLAGS first, else the stage's default (billing and the review
+        queue on everywhere; the paywall on in staging and prod only, so development and test
+        accounts are unrestricted)."""
+        defaults = {"paywall": self.stage in ("staging", "prod")}
+        return bool(self.feature_flags.get(name, defaults.get(name, True)))
+
+    @property
+    def billing_webhook_secret(self) -> str:
+        inline = self.billing_webhook_secret_inline.get_secret_value()
+        return inline or str(_fetch_json_secret(self.billing_secret_id, self.jwt_secret_max_age_sec)["webhook_secret"])
+
+    @property
+    def billing_api_key(self) -> str:
+        return str(_fetch_json_secret(self.billing_secret_id, self.jwt_secret_max_age_sec)["api_key"])
 
     @property
     def region(self) -> str:
@@ -146,6 +178,14 @@ def _fetch_secret(secret_id: str, max_age_sec: int) -> str:
     from aws_lambda_powertools.utilities.parameters import get_secret
 
     return str(get_secret(secret_id, max_age=max_age_sec))
+
+
+def _fetch_json_secret(secret_id: str, max_age_sec: int) -> dict[str, object]:
+    import json
+
+    if not secret_id:
+        raise ConfigurationError("billing needs BILLING_SECRET_ID (or BILLING_WEBHOOK_SECRET locally)")
+    return dict(json.loads(_fetch_secret(secret_id, max_age_sec)))
 
 
 @lru_cache(maxsize=1)

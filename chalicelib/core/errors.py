@@ -46,6 +46,10 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+class PaymentRequired(ApiError):
+    status, code = 402, "plan_required"
+
+
 class MalformedRequest(ApiError):
     status, code = 400, "malformed_request"
 

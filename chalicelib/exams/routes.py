@@ -144,7 +144,7 @@ def set_accommodation(call: Call) -> AccommodationIn:
     body=StartIn,
     response=SessionOut,
     status=201,
-    errors=(400, 401, 403, 404, 409, 422, 429),
+    errors=(400, 401, 402, 403, 404, 409, 422, 429),
 )
 def start_session(call: Call) -> SessionOut:
     return service.start_session(call.user, call.body.template_id)

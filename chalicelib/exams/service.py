@@ -15,10 +15,12 @@ from pynamodb.expressions.update import Action
 from chalicelib.accounts import data as accounts
 from chalicelib.accounts.data import UserItem
 from chalicelib.audit.data import Change, audited_transaction, event_for
+from chalicelib.billing import service as billing
 from chalicelib.cohort import service as cohort
 from chalicelib.cohort.rules import QuestionCounts
 from chalicelib.core import clock
 from chalicelib.core.cache import TtlCache
+from chalicelib.core.config import get_settings
 from chalicelib.core.db import is_condition_failure, transaction
 from chalicelib.core.errors import field_error
 from chalicelib.core.pagination import Page
@@ -243,6 +245,8 @@ def start_session(principal: Principal, template_id: str) -> SessionOut:
     template = data.get_template(template_id)
     if template is None or template.status != "active":
         raise rules.ExamNotFound("No such active exam template.")
+    if int(template.total_questions) > get_settings().quick_mock_max_questions:
+        billing.require_feature(principal, "full_papers")  # the free plan sits quick mocks only
     user = accounts.get_user(principal.user_id)
     rng = random.Random(secrets.randbits(64))  # noqa: S311 (fairness, not secrecy)
     drawn = _draw(template, rng)

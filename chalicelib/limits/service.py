@@ -46,3 +46,13 @@ def reset(limit: Limit, subject: str) -> None:
 
 def refund(limit: Limit, subject: str) -> None:
     data.give_back(limit.name, subject, window_at(limit, clock.epoch()).start)
+
+
+def take_in_window(name: str, subject: str, start: int, end: int, max_hits: int) -> bool:
+    """One hit in a window the caller computed (a learner's calendar day, say); False when full."""
+    return max_hits > 0 and data.take(name, subject, start, end, max_hits)
+
+
+def give_back_in_window(name: str, subject: str, start: int) -> None:
+    """Return one hit taken with `take_in_window` (the work it paid for was refused)."""
+    data.give_back(name, subject, start)

@@ -18,7 +18,7 @@ TAGS = ("practice",)
     body=SessionCreate,
     response=SessionOut,
     status=201,
-    errors=(400, 401, 422, 429),
+    errors=(400, 401, 402, 422, 429),
 )
 def create_session(call: Call) -> SessionOut:
     return service.create_session(call.user, call.body)
@@ -56,7 +56,7 @@ def get_session(call: Call) -> SessionOut:
     tags=TAGS,
     body=AttemptIn,
     response=AttemptResult,
-    errors=(400, 401, 404, 409, 422, 429),
+    errors=(400, 401, 402, 404, 409, 422, 429),
 )
 def submit_attempt(call: Call) -> AttemptResult:
     return service.submit_attempt(call.user, call.params["session_id"], call.body)

@@ -8,11 +8,13 @@ import secrets
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.accounts import data as accounts
+from chalicelib.accounts.service import learner_timezone
+from chalicelib.billing import service as billing
 from chalicelib.cohort import data as cohort_data
 from chalicelib.cohort import service as cohort
 from chalicelib.core import clock
 from chalicelib.core.db import TableItem, is_condition_failure, typed
-from chalicelib.core.errors import Conflict, NotFound, ServiceBusy, Unprocessable, field_error
+from chalicelib.core.errors import ApiError, Conflict, NotFound, ServiceBusy, Unprocessable, field_error
 from chalicelib.core.pagination import Page
 from chalicelib.core.security import Principal
 from chalicelib.core.timeutil import local_date
@@ -98,6 +100,7 @@ def create_session(principal: Principal, request: SessionCreate) -> SessionOut:
     # A question of a running exam is never drawn: practice would reveal its answer.
     hidden = exams.questions_in_live_exams(principal.user_id, clock.iso(clock.now()))
     if request.pool == "due":  # spaced review: the due cards, most overdue first, not a random draw
+        billing.require_feature(principal, "review_queue")
         allowed = set(candidates)
         due = review.due_question_ids(principal.user_id, request.question_count + len(hidden))
         eligible = [qid for qid in due if qid in allowed and qid not in hidden]
@@ -170,6 +173,17 @@ ANSWER_ATTEMPTS = 5  # answers racing in one session each take the next sequence
 
 def submit_attempt(principal: Principal, session_id: str, request: AttemptIn) -> AttemptResult:
     limits.consume(limits.limit("answers"), principal.user_id, "Too many answers in a short time; slow down.")
+    zone = learner_timezone(principal.user_id)
+    counted = billing.count_question(principal, zone)  # the plan's daily allowance
+    try:
+        return _record_attempt(principal, session_id, request)
+    except ApiError:
+        if counted:  # a refused answer does not spend the allowance
+            billing.uncount_question(principal, zone)
+        raise
+
+
+def _record_attempt(principal: Principal, session_id: str, request: AttemptIn) -> AttemptResult:
     for _ in range(ANSWER_ATTEMPTS):
         session, question, stat = _session_and_question(principal.user_id, session_id, request.question_id)
         _check_selection(question, request.selected_option_ids)

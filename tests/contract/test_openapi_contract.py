@@ -23,6 +23,7 @@ DEPENDS_ON_STATE = {
     "POST /auth/reset-password",
     "GET /unsubscribe",  # a signed link the server never issued
     "POST /unsubscribe",
+    "POST /billing/webhooks/stripe",  # a signature only Stripe (or the local provider) can make
 }
 
 

@@ -19,6 +19,7 @@ LAYERS = {
     "notifications": 2,
     "accounts": 2,
     "taxonomy": 2,
+    "billing": 2,  # plans and entitlements: practice, exams and review check them
     "cohort": 2,  # how everyone answered: written by the pipeline, shown by questions, practice, exams
     "questions": 3,
     "review": 3,  # cards of questions; questions show a card's recall, practice draws due cards

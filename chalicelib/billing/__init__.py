@@ -1,0 +1,1 @@
+"""Plans, subscriptions (Stripe or the local provider), entitlements and the module flags that gate them."""
