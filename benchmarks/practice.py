@@ -277,7 +277,11 @@ def exam_costs(api: Api) -> list[str]:
     )
     streamed = exam_submission_cost(poller.read(), 90)
     after = api.call("GET", f"/exams/sessions/{session['id']}/review", token=token)
-    lines.append(_exam_row("GET /exams/sessions/{id}/review (every question's statistics present)", after))
+    lines.append(
+        _exam_row(
+            "GET /exams/sessions/{id}/review (after the pipeline: its 90 answered questions hold statistics)", after
+        )
+    )
     return [*lines, "", "### stream handler, the submitted exam", "", *streamed]
 
 

@@ -188,6 +188,8 @@ def checkout(principal: Principal, plan_code: str) -> CheckoutOut:
         raise Unprocessable(
             "No such paid plan.", details=[{"field": "plan", "message": "No such paid plan.", "type": "invalid"}]
         )
+    if get_settings().billing_provider == "stripe" and not plan.provider_price_id:
+        raise Conflict("This plan is not on sale yet (it has no Stripe price).")
     found = data.get_subscription(principal.user_id)
     if found and rules.effective_plan(found.state(), clock.epoch()) == plan_code:
         raise Conflict("You are on this plan already.")

@@ -17,7 +17,7 @@ from chalicelib.accounts import rules as account_rules
 from chalicelib.accounts.data import UserItem
 from chalicelib.accounts.service import unsubscribe_headers
 from chalicelib.analytics import data as analytics
-from chalicelib.core import clock
+from chalicelib.core import clock, flags
 from chalicelib.core.config import get_settings
 from chalicelib.core.db import is_condition_failure, transaction
 from chalicelib.core.email import Email, get_sender, render
@@ -98,8 +98,9 @@ def deliver_once(
 
 
 def _mail(user: UserItem, kind: str, template: str, subject: str, context: dict[str, Any]) -> Email | None:
-    """Optional mail, if the learner allows this kind, with its one-click unsubscribe."""
-    if not account_rules.allows_email(user.email_preferences, kind):
+    """Optional mail, if the stage sends notification mail (the `notification_email` flag) and the
+    learner allows this kind, with its one-click unsubscribe. The in-app notification goes either way."""
+    if not flags.enabled("notification_email") or not account_rules.allows_email(user.email_preferences, kind):
         return None
     url, headers = unsubscribe_headers(user.user_id, kind)
     values = {"name": user.display_name, "unsubscribe_url": url, **context}

@@ -299,3 +299,58 @@ def test_full_papers_need_a_paid_plan_quick_mocks_do_not(client, flags, monkeypa
     assert client.post("/exams/sessions", {"template_id": quick}, token=token).status == 201
     refused = client.post("/exams/sessions", {"template_id": full}, token=token)
     assert refused.status == 402 and refused.json["error"]["details"][0]["feature"] == "full_papers"
+
+
+def test_stripe_checkout_and_portal_go_through_the_library_with_the_stages_secret(client, monkeypatch):
+    """The Stripe provider, with Stripe's client replaced by a recorder (tests never call Stripe):
+    the key comes from Secrets Manager (moto), the session carries the learner and the plan."""
+    from types import SimpleNamespace
+
+    import boto3
+
+    secret = {"api_key": "sk_test_from_secrets_manager", "webhook_secret": SECRET}
+    boto3.client("secretsmanager").create_secret(Name="openmrcs/test/billing", SecretString=json.dumps(secret))
+    monkeypatch.setenv("BILLING_PROVIDER", "stripe")
+    monkeypatch.setenv("BILLING_SECRET_ID", "openmrcs/test/billing")
+    get_settings.cache_clear()
+    calls: list[tuple[str, Any]] = []
+
+    class Sessions:
+        def __init__(self, kind: str) -> None:
+            self.kind = kind
+
+        def create(self, params: dict[str, Any]) -> Any:
+            calls.append((self.kind, params))
+            return SimpleNamespace(url=f"https://stripe.test/{self.kind}")
+
+    class Client:
+        def __init__(self, api_key: str) -> None:
+            calls.append(("key", api_key))
+            self.v1 = SimpleNamespace(
+                checkout=SimpleNamespace(sessions=Sessions("checkout")),
+                billing_portal=SimpleNamespace(sessions=Sessions("portal")),
+            )
+
+    monkeypatch.setattr(stripe, "StripeClient", Client)
+    try:
+        learner = register(client)
+        token, user = learner["access"], learner["user"]["id"]
+        assert client.post("/billing/checkout", {"plan": "monthly"}, token=token).status == 409  # no Stripe price yet
+        admin = staff(client, Role.ADMIN)["access"]
+        assert client.patch("/billing/plans/monthly", {"provider_price_id": "price_123"}, token=admin).status == 200
+        assert (
+            client.post("/billing/checkout", {"plan": "monthly"}, token=token).json["url"]
+            == "https://stripe.test/checkout"
+        )
+        key, (kind, params) = calls[-2], calls[-1]
+        assert key == ("key", "sk_test_from_secrets_manager") and kind == "checkout"
+        assert params["mode"] == "subscription" and params["line_items"] == [{"price": "price_123", "quantity": 1}]
+        assert params["client_reference_id"] == user and params["customer_email"] == learner["user"]["email"]
+        assert params["subscription_data"]["metadata"] == {"user_id": user, "plan": "monthly"}
+        linked = {"client_reference_id": user, "customer": "cus_42", "metadata": {"plan": "monthly"}}
+        assert send(client, event("checkout.session.completed", linked, clock.epoch())).json["applied"]
+        assert client.post("/billing/portal", token=token).json["url"] == "https://stripe.test/portal"
+        assert calls[-1] == ("portal", {"customer": "cus_42", "return_url": "http://localhost:3000/billing"})
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()

@@ -313,3 +313,21 @@ def test_the_reminder_hour_and_gap_are_settings(client, monkeypatch):
     finally:
         monkeypatch.undo()  # the environment first, then forget the settings built from it
         get_settings.cache_clear()
+
+
+def test_with_notification_email_off_the_reminder_stays_in_app(client, outbox, monkeypatch):
+    """The stage's `notification_email` flag: in-app notifications go on, their mail does not."""
+    from chalicelib.core.config import get_settings
+
+    monkeypatch.setenv("FEATURE_FLAGS", '{"notification_email": false}')
+    get_settings.cache_clear()
+    try:
+        with time_machine.travel(TUESDAY_1700_UTC, tick=False):
+            lapsed = learner(client, reminders=True)
+            studied(lapsed, TUESDAY_1700_UTC.date() - timedelta(days=4))
+            assert run_job("send_study_reminders") == {"notified": 1, "emailed": 0}
+            assert [n["kind"] for n in notes(client, lapsed)] == ["reminder"]
+            assert mails_to(outbox, lapsed) == []
+    finally:
+        monkeypatch.delenv("FEATURE_FLAGS")
+        get_settings.cache_clear()
