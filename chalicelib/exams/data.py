@@ -194,15 +194,17 @@ def _chunks(entries: list[Any]) -> list[list[Any]]:
     return _chunks(entries[:half]) + _chunks(entries[half:])
 
 
-def read_parts(session_id: str, kinds: Iterable[str], chunks: dict[str, int], *, results: bool = False) -> Parts | None:
+def read_parts(
+    session_id: str, kinds: Iterable[str], chunks: dict[str, int], *, results: bool = False, consistent: bool = False
+) -> Parts | None:
     """The named parts (and the result) of one session with one Query over their key range.
     Eventually consistent: they are written once; when one comes back short (a replica behind the
     write), read again consistently. None if they are still incomplete (an erased account)."""
     wanted = sorted(kinds)
     low = f"{wanted[0]}#"
     high = RESULT_SK if results else f"{wanted[-1]}#~"
-    for consistent in (False, True):
-        found = TableItem.query(answers_pk(session_id), TableItem.SK.between(low, high), consistent_read=consistent)
+    for strong in (True,) if consistent else (False, True):
+        found = TableItem.query(answers_pk(session_id), TableItem.SK.between(low, high), consistent_read=strong)
         parts = _gather(found, wanted)
         if all(len(parts.chunks.get(k, [])) == int(chunks.get(k, 1)) for k in wanted) and (
             parts.result is not None or not results

@@ -126,15 +126,19 @@ def _sittings(template_id: str) -> Iterator[ExamSession]:
 
 
 def _paper(session: ExamSession) -> tuple[list[exam_rules.KeyEntry], list[exam_rules.Mark]] | None:
-    """A sitting's key and marks (None for an erased account)."""
-    parts = exams.read_parts(session.session_id, [exams.KEY], dict(session.parts), results=True)
+    """A sitting's key and marks (None for an erased account), read consistently: an earlier
+    re-marking's write must be seen before this one computes its difference."""
+    parts = exams.read_parts(session.session_id, [exams.KEY], dict(session.parts), results=True, consistent=True)
     if parts is None:
         return None
     key = [exam_rules.KeyEntry.from_json(raw) for raw in parts.part(exams.KEY)]
     return key, [exam_rules.Mark.from_json(raw) for raw in parts.result or []]
 
 
-def _remark_sitting(session: ExamSession, question_id: str, version: int, correct: list[str], outcome: Outcome) -> None:
+def _remark_sitting(listed: ExamSession, question_id: str, version: int, correct: list[str], outcome: Outcome) -> None:
+    session = exams.get_session(listed.user_id, listed.session_id)  # consistent: the index may lag
+    if session is None:
+        return
     paper = _paper(session)
     if paper is None:
         return
@@ -223,7 +227,9 @@ def _write(
                 ExamSession.correct.set(remark.correct),
                 ExamSession.passed.set(passed),
             ],
-            condition=ExamSession.status == "submitted",
+            # the score it moves from is the one this run read (a concurrent run for another key
+            # version makes this one fail, and the task runs again)
+            condition=(ExamSession.status == "submitted") & (ExamSession.score_percent == before),
         )
         if chunk is not None:
             _move_counts(tx, session, key, marks, remark)
