@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -40,6 +40,8 @@ class PlanIn(BaseModel):
 
 
 class PlanPatch(PatchModel):
+    nullable_fields: ClassVar[frozenset[str]] = frozenset({"daily_questions", "provider_price_id"})
+
     name: Annotated[str, Field(min_length=1, max_length=80)] | None = None
     price_pence: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
     features: list[Feature] | None = None

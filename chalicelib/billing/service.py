@@ -91,7 +91,7 @@ def update_plan(actor: Principal, code: str, patch: PlanPatch) -> PlanOut:
         raise Conflict("The plan changed meanwhile; reload it.")
     changes.pop("version", None)
     for name, value in changes.items():
-        setattr(plan, name, set(value) if name == "features" and value else value)
+        setattr(plan, name, (set(value) or None) if name == "features" else value)  # no empty sets in DynamoDB
     plan.version = int(plan.version) + 1
     after = _plan_out(plan).model_dump(mode="json")
     change = Change(actor.user_id, "billing_plan.updated", "billing_plan", code, before=before, after=after)

@@ -98,6 +98,8 @@ def test_plans_are_public_data_that_admins_change_audited(client):
     assert changed.status == 200 and changed.json["price_pence"] == 3100 and changed.json["version"] == 2
     assert client.patch("/billing/plans/monthly", {"price_pence": 3200, "version": 1}, token=admin).status == 409
     assert client.patch("/billing/plans/monthly", {"features": ["teleport"]}, token=admin).status == 422
+    emptied = client.patch("/billing/plans/free", {"features": [], "daily_questions": None}, token=admin)
+    assert emptied.status == 200 and (emptied.json["features"], emptied.json["daily_questions"]) == ([], None)
     assert client.patch("/billing/plans/nope", {"price_pence": 1}, token=admin).status == 404
     assert client.patch("/billing/plans/monthly", {"price_pence": 1}, token=register(client)["access"]).status == 403
     audit = client.get("/admin/audit?entity=billing_plan:monthly", token=admin).json["items"]
