@@ -113,6 +113,13 @@ def search_costs() -> list[str]:
         return costs(client)
 
 
+def entitlement_costs() -> list[str]:
+    from benchmarks.billing import entitlement_costs as costs
+
+    with api() as client:
+        return costs(client)
+
+
 def review_costs() -> list[str]:
     from benchmarks.review import review_costs as costs
 
@@ -129,6 +136,7 @@ SECTIONS: dict[str, Any] = {
     "notifications": notification_costs,
     "search": search_costs,
     "review": review_costs,
+    "entitlements": entitlement_costs,
     "import": import_times,
     "latency": local_latency,
 }
