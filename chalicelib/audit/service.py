@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from chalicelib.audit import data
 from chalicelib.audit.data import AuditEvent
@@ -26,10 +26,17 @@ class AuditQuery(PageQuery):
     from_: AwareDatetime | None = Field(None, alias="from", description="ISO 8601 with offset; default 30 days ago")
     to: AwareDatetime | None = Field(None, description="ISO 8601 with offset; default now")
 
+    # the period as the client gave it (None: a default): what a cursor must match
+    _given: tuple[str | None, str | None] = PrivateAttr(default=(None, None))
+
     @model_validator(mode="after")
     def _period(self) -> AuditQuery:
         if self.entity and self.actor:
             raise ValueError("filter by entity or by actor, not both")
+        self._given = (
+            clock.iso(self.from_) if self.from_ else None,
+            clock.iso(self.to) if self.to else None,
+        )
         end = self.to or clock.now()
         start = self.from_ or end - timedelta(days=30)
         if start > end:
@@ -70,15 +77,22 @@ def _bounds(query: AuditQuery) -> tuple[str, str]:
 
 
 def list_events(query: AuditQuery) -> Page[AuditEventOut]:
-    low, high = _bounds(query)
+    """A page of events. The cursor carries the period the first page resolved (a default "now"
+    moves between requests: the next page must keep the first one's window)."""
+    scope = f"audit:list:{query.entity}:{query.actor}:{query._given[0]}:{query._given[1]}"
+    resumed = decode_cursor(query.cursor, scope)
+    low, high = (str(resumed["low"]), str(resumed["high"])) if resumed else _bounds(query)
+    inner = resumed.get("inner") if resumed else None
+    paged = query.model_copy(update={"cursor": inner})
     if query.entity:
         entity_type, _, entity_id = query.entity.partition(":")
-        items, cursor = data.page_by_entity(entity_type, entity_id, low, high, query.limit, query.cursor)
+        items, cursor = data.page_by_entity(entity_type, entity_id, low, high, query.limit, inner)
     elif query.actor:
-        items, cursor = data.page_by_actor(query.actor, low, high, query.limit, query.cursor)
+        items, cursor = data.page_by_actor(query.actor, low, high, query.limit, inner)
     else:
-        items, cursor = _period_page(low, high, query)
-    return Page[AuditEventOut](items=[to_out(e) for e in items], next_cursor=cursor)
+        items, cursor = _period_page(low, high, paged)
+    following = encode_cursor({"low": low, "high": high, "inner": cursor}, scope) if cursor else None
+    return Page[AuditEventOut](items=[to_out(e) for e in items], next_cursor=following)
 
 
 def _months_newest_first(low: str, high: str) -> list[str]:

@@ -206,3 +206,27 @@ def test_a_resource_edited_from_a_stale_version_is_refused(client):
     stale = client.patch(f"/resources/{created['id']}", {"title": "Old edit", "version": 1}, token=token)
     assert stale.status == 409 and stale.json["error"]["details"][0]["type"] == "stale_version"
     assert client.get(f"/resources/{created['id']}").json["title"] == "Hernia repair, 2nd cut"
+
+
+def test_the_next_page_keeps_the_first_pages_window_when_time_moves_on(client, editor, monkeypatch):
+    """Without `to`, the period ends "now": a cursor taken a few seconds earlier still works, and
+    an event written meanwhile does not slip into the later pages."""
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib.core import clock
+
+    admin = staff(client, Role.ADMIN)["access"]
+    for _ in range(3):
+        assert client.post("/resources", resource_body(), token=editor["access"]).status == 201
+    first = client.get(f"/admin/audit?actor={editor['user']['id']}&limit=2", token=admin).json
+    later = datetime.now(UTC) + timedelta(seconds=5)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    rest = client.get(f"/admin/audit?actor={editor['user']['id']}&limit=2&cursor={first['next_cursor']}", token=admin)
+    assert rest.status == 200, rest
+    seen = [e["id"] for e in first["items"] + rest.json["items"]]
+    assert len(seen) == len(set(seen)) == 4  # three resources and the category, each once
+    everything = client.get("/admin/audit?limit=1", token=admin).json
+    monkeypatch.setattr(clock, "now", lambda: later + timedelta(seconds=5))
+    assert client.get(f"/admin/audit?limit=1&cursor={everything['next_cursor']}", token=admin).status == 200
+    other = client.get(f"/admin/audit?limit=1&cursor={first['next_cursor']}", token=admin)
+    assert other.status == 400  # a cursor belongs to its own query
