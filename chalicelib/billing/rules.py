@@ -14,7 +14,6 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 FREE_PLAN = "free"
-FEATURES = ("full_papers", "review_queue", "analytics")  # what a plan may unlock
 LIVE_STATUSES = ("active", "trialing")
 GRACE_STATUS = "past_due"
 

@@ -168,12 +168,3 @@ def question_counts(question_ids: Iterable[str]) -> dict[str, QuestionCounts]:
     keys = [stat_key(qid) for qid in dict.fromkeys(question_ids)]
     found = QuestionStat.batch_get(keys) if keys else []
     return {s.question_id: counts_of(s) for s in found if isinstance(s, QuestionStat)}
-
-
-def template_distribution(template_id: str) -> dict[int, int]:
-    """A template's score distribution: one GetItem."""
-    pk, sk = template_stat_key(template_id)
-    try:
-        return distribution_of(TemplateStat.get(pk, sk))
-    except TemplateStat.DoesNotExist:
-        return {}
