@@ -69,6 +69,7 @@ JOB_MODULES = (
     "chalicelib.accounts.jobs",
     "chalicelib.analytics.jobs",
     "chalicelib.analytics.reconcile",
+    "chalicelib.cohort.jobs",
     "chalicelib.exams.jobs",
     "chalicelib.notifications.jobs",
     "chalicelib.engagement.jobs",
@@ -127,6 +128,12 @@ def _run_job(name: str) -> dict[str, Any]:
 @app.schedule(Cron(0, 3, "*", "*", "?", "*"), name="recompute_suggestions")
 def recompute_suggestions(event: Any) -> dict[str, Any]:
     return _run_job("recompute_suggestions")
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="roll_up_question_statistics")
+def roll_up_question_statistics(event: Any) -> dict[str, Any]:
+    """Answers applied through the cohort's ledger join their questions' statistics."""
+    return _run_job("roll_up_question_statistics")
 
 
 @app.schedule(Cron(30, 2, "*", "*", "?", "*"), name="flag_questions_by_item_analysis")

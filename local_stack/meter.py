@@ -217,12 +217,17 @@ def _measure(
         call.items = len(response.get("Items", []))
         call.rcu = read_units(sum(item_size(item) for item in _evaluated_items(client, params, response)), consistent)
     elif operation == "BatchGetItem":
-        for table, items in response.get("Responses", {}).items():
-            strong = bool(params["RequestItems"][table].get("ConsistentRead"))
+        for table, request in params["RequestItems"].items():
+            items = response.get("Responses", {}).get(table, [])
+            strong = bool(request.get("ConsistentRead"))
             call.items += len(items)
-            if params["RequestItems"][table].get("ProjectionExpression"):  # billed on the whole item
+            if request.get("ProjectionExpression"):  # billed on the whole item
                 items = [_fetch_item(client, table, _key_of(item)) for item in items]
             call.rcu += sum(read_units(item_size(item), strong) for item in items)
+            # A key asked for and not found is billed too (the minimum read), unless left unprocessed.
+            unprocessed = len(response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", []))
+            missing = len(request["Keys"]) - len(items) - unprocessed
+            call.rcu += missing * read_units(0, strong)
     elif operation in ("PutItem", "UpdateItem", "DeleteItem"):
         call.items = 1
         call.wcu, call.index_wcu, item_type = _write_cost(client, params["TableName"], params, before)
@@ -243,10 +248,15 @@ def _measure(
             call.index_wcu += index_units
             call.wcu_by_type[item_type] += 2 * table_units + index_units
     elif operation == "BatchWriteItem":
+        deleted = iter(before.get("_deleted", []))
         for requests in params["RequestItems"].values():
             for request in requests:
                 call.items += 1
-                call.wcu += write_units(item_size(request.get("PutRequest", {}).get("Item", {})))
+                # a delete is billed on the size of the item it removes
+                item = next(deleted) if "DeleteRequest" in request else request["PutRequest"]["Item"]
+                units = write_units(item_size(item))
+                call.wcu += units
+                call.wcu_by_type[str(item.get("type", {}).get("S", "?"))] += units
     return call
 
 
@@ -262,6 +272,14 @@ def _prior(client: BaseClient, operation: str, params: dict[str, Any]) -> dict[s
             key = request.get("Key") or _key_of(request["Item"])
             each.append(_fetch_item(client, request["TableName"], key))
         return {"_each": each}
+    if operation == "BatchWriteItem":
+        deleted = [
+            _fetch_item(client, table, request["DeleteRequest"]["Key"])
+            for table, requests in params["RequestItems"].items()
+            for request in requests
+            if "DeleteRequest" in request
+        ]
+        return {"_deleted": deleted}
     return {}
 
 

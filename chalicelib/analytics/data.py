@@ -58,6 +58,11 @@ def active_marker(user_id: str, day: str, expires_at: int) -> ActiveUser:
     return ActiveUser(PK=active_pk(day), SK=user_pk(user_id), user_id=user_id, expires_at=expires_at)
 
 
+def save_active_markers(markers: list[ActiveUser]) -> None:
+    for marker in markers:
+        marker.save()  # the same marker again changes nothing but its expiry
+
+
 def heartbeat_claim(user_id: str, event_id: str, seconds: int, expires_at: int) -> HeartbeatClaim:
     return HeartbeatClaim(PK=user_pk(user_id), SK=f"HEARTBEAT#{event_id}", seconds=seconds, expires_at=expires_at)
 

@@ -106,18 +106,18 @@ class Effects:
             rest=answer.rest_score,
         )
 
-    def item_count(self) -> int:
-        """Items a transaction of these effects writes (questions' cards are written after it:
-        review.service, idempotent set operations that need no transaction)."""
-        return len(self.nodes) + len(self.days) + len(self.active_days) + len(self.questions)
+    def item_count(self, *, questions: bool = True) -> int:
+        """Items a transaction of these effects writes (the day markers are written before it and
+        the questions' cards after it: idempotent writes that need no transaction); `questions`: whether
+        the questions' statistics are among them (not when they go through the cohort's ledger)."""
+        return len(self.nodes) + len(self.days) + (len(self.questions) if questions else 0)
 
-    def added_items(self, answer: AnswerEvent) -> int:
+    def added_items(self, answer: AnswerEvent, *, questions: bool = True) -> int:
         """How many more items this answer would touch."""
         return (
             sum(node not in self.nodes for node in nodes_of(answer))
             + (answer.local_date not in self.days)
-            + (answer.utc_day not in self.active_days)
-            + (answer.question_id not in self.questions)
+            + (questions and answer.question_id not in self.questions)
         )
 
 
@@ -156,13 +156,23 @@ class Chunk:
     effects: Effects
 
 
-def chunked(answers: Sequence[AnswerEvent], *, fixed_items: int = 1, limit: int = MAX_TRANSACTION_ITEMS) -> list[Chunk]:
-    """Split answers, in the order given, into runs whose effects fit one transaction each.
-    Deterministic: the same answers in the same order always give the same chunks."""
+def chunked(
+    answers: Sequence[AnswerEvent],
+    *,
+    fixed_items: int = 1,
+    limit: int = MAX_TRANSACTION_ITEMS,
+    questions: bool = True,
+) -> list[Chunk]:
+    """Split answers, in the order given, into runs whose effects fit one transaction each
+    (`questions`: counting an item per question's statistics). Deterministic: the same answers in
+    the same order always give the same chunks."""
     chunks: list[Chunk] = []
     current = Chunk([], Effects())
     for answer in answers:
-        if current.answers and fixed_items + current.effects.item_count() + current.effects.added_items(answer) > limit:
+        effects = current.effects
+        added = effects.added_items(answer, questions=questions)
+        needed = fixed_items + effects.item_count(questions=questions) + added
+        if current.answers and needed > limit:
             chunks.append(current)
             current = Chunk([], Effects())
         current.answers.append(answer)

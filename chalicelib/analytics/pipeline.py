@@ -46,9 +46,11 @@ from chalicelib.analytics.effects import (
     time_shares,
 )
 from chalicelib.cohort import data as cohort
-from chalicelib.cohort.rules import rest_score
+from chalicelib.cohort import service as cohort_service
+from chalicelib.cohort.rules import Contribution, by_ledger, rest_score
 from chalicelib.core import clock
 from chalicelib.core.db import TableItem, cancelled_positions, is_condition_failure, transaction, typed
+from chalicelib.core.observability import logger
 from chalicelib.core.streams import FollowUp, StreamChange, batch_shared, consumes
 from chalicelib.core.timeutil import local_date
 from chalicelib.exams import service as exams
@@ -75,16 +77,41 @@ class ExamWork:
     events: list[AnswerEvent]
     template_id: str
     score_percent: float
+    paper: tuple[str, ...] = ()  # every question of the paper, answered or not
 
     def chunks(self) -> list[Chunk]:
-        """Deterministic: a redelivery claims the same chunks. Each holds its claim; the first also
-        the template's distribution."""
-        return chunked(self.events, fixed_items=2)
+        """Deterministic: a redelivery claims the same chunks. Each holds its claim and its ledger
+        entry (a paper's statistics always go through the cohort's ledger, which also keeps the
+        sitting's review statistics): usually one chunk for a whole paper."""
+        return chunked(self.events, fixed_items=2, questions=False)
 
-    def extra_updates(self, index: int) -> list[_Update]:
+    def ledger(self, user_id: str, session_id: str, index: int, chunk: Chunk) -> cohort.LedgerEntry:
+        """The chunk's ledger entry; the first also carries the sitting (score, paper)."""
+        contributions = _contributions(chunk.answers)
         if index:
-            return []
-        return [_Update(*cohort.template_score_update(self.template_id, self.score_percent))]
+            return cohort.ledger_entry(user_id, f"exam:{session_id}:{index}", contributions)
+        return cohort.ledger_entry(
+            user_id,
+            f"exam:{session_id}:{index}",
+            contributions,
+            template_id=self.template_id,
+            score_percent=self.score_percent,
+            sitting=session_id,
+            paper=self.paper,
+        )
+
+
+def _contributions(answers: list[AnswerEvent]) -> list[Contribution]:
+    return [
+        Contribution(
+            a.question_id,
+            a.is_correct,
+            a.selected,
+            a.time_spent_sec if a.answer_seconds is None else a.answer_seconds,
+            a.rest_score,
+        )
+        for a in answers
+    ]
 
 
 @dataclass
@@ -155,7 +182,8 @@ def submitted_exam(fields: dict[str, Any]) -> ExamWork | None:
     if outcomes is None:
         return None
     score = float(fields.get("score_percent") or 0)
-    return ExamWork(exam_events(fields, outcomes), str(fields["template_id"]), score)
+    paper = tuple(outcome.question_id for outcome in outcomes)
+    return ExamWork(exam_events(fields, outcomes), str(fields["template_id"]), score, paper)
 
 
 def _json(value: Any) -> Any:
@@ -174,7 +202,9 @@ class _Update:
     newer: Condition | None = None
 
 
-def _updates(effects: Effects, user_id: str) -> list[_Update]:
+def _updates(effects: Effects, user_id: str, *, statistics: bool) -> list[_Update]:
+    """One update per item the effects touch; `statistics`: the questions' too (else they go
+    through the cohort's ledger)."""
     updates = []
     for (category, subcategory), totals in sorted(effects.nodes.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
         assert totals.newest is not None
@@ -199,7 +229,7 @@ def _updates(effects: Effects, user_id: str) -> list[_Update]:
                 CategoryAggregate.last_order.does_not_exist() | (CategoryAggregate.last_order < order),
             )
         )
-    for question_id, tally in sorted(effects.questions.items()):
+    for question_id, tally in sorted(effects.questions.items()) if statistics else ():
         updates.append(_Update(*cohort.question_stat_update(question_id, tally)))
     for day, totals in sorted(effects.days.items()):
         updates.append(
@@ -226,21 +256,27 @@ class _Guard:
     condition: Condition
 
 
-def _commit(user_id: str, chunk: Chunk, guard: _Guard, extra: list[_Update] | None = None) -> bool:
-    """One chunk's effects and its guard (a watermark or a claim) in one transaction. Returns False
+def _commit(user_id: str, chunk: Chunk, guard: _Guard, ledger: cohort.LedgerEntry | None = None) -> bool:
+    """One chunk's effects and its guard (a watermark or a claim) in one transaction, with the
+    questions' statistics either as updates or as one ledger entry for the roll-up. Returns False
     when the guard refused: these answers were applied already. A newest-wins field that lost to a
     newer value already stored is dropped and the transaction retried, so counts land exactly once."""
+    # The day markers go first, on their own: idempotent puts (1 WCU, not 2 in the transaction), and
+    # a learner whose transaction then fails is still found by the reconcile of active learners.
     expires_at = clock.epoch() + ACTIVE_MARKER_TTL_SEC
-    markers = [data.active_marker(user_id, day, expires_at) for day in sorted(chunk.effects.active_days)]
-    updates = _updates(chunk.effects, user_id) + (extra or [])
+    data.save_active_markers(
+        [data.active_marker(user_id, day, expires_at) for day in sorted(chunk.effects.active_days)]
+    )
+    puts: list[TableItem] = [ledger] if ledger is not None else []
+    updates = _updates(chunk.effects, user_id, statistics=ledger is None)
     keep_newest = [update.newer is not None for update in updates]
-    # pynamodb sends puts before updates: the markers come first, then the guard, then the effects.
-    guard_position, first_update = len(markers), len(markers) + 1
+    # pynamodb sends puts before updates: the ledger entry first, then the guard, then the effects.
+    guard_position, first_update = len(puts), len(puts) + 1
     for _ in range(len(updates) + 1):
         try:
             with transaction() as tx:
-                for marker in markers:
-                    tx.save(marker)
+                for put in puts:
+                    tx.save(put)
                 tx.update(guard.item, actions=guard.actions, condition=guard.condition)
                 for update, newest in zip(updates, keep_newest, strict=True):
                     actions = update.actions + (update.newest if newest else [])
@@ -276,13 +312,21 @@ def _apply_session(
     known.update(a.question_id for seq, a in answers.items() if seq <= watermark)  # applied before
     todo = _with_firsts(todo, known)
     applied = watermark
-    for chunk in chunked(todo, fixed_items=1):
+    for chunk in chunked(todo, fixed_items=2):
         through = applied + len(chunk.answers)
         condition = PracticeWatermark.applied == applied if applied else PracticeWatermark.applied.does_not_exist()
         actions = [typed(PracticeWatermark), PracticeWatermark.applied.set(through)]
-        if not _commit(user_id, chunk, _Guard(data.watermark_ref(user_id, session_id), actions, condition)):
+        guard = _Guard(data.watermark_ref(user_id, session_id), actions, condition)
+        if not _commit(user_id, chunk, guard, _practice_ledger(user_id, f"practice:{session_id}:{through}", chunk)):
             raise StaleWatermark(session_id)
         applied = through
+
+
+def _practice_ledger(user_id: str, name: str, chunk: Chunk) -> cohort.LedgerEntry | None:
+    """The chunk's ledger entry when that is the cheaper way to count its statistics (a batch of
+    answers), None to count them in the transaction (a single answer)."""
+    entry = cohort.ledger_entry(user_id, name, _contributions(chunk.answers))
+    return entry if by_ledger(len(chunk.effects.questions), cohort.entry_bytes(entry)) else None
 
 
 def _apply_exam(user_id: str, session_id: str, exam: ExamWork, known: set[str]) -> None:
@@ -290,7 +334,7 @@ def _apply_exam(user_id: str, session_id: str, exam: ExamWork, known: set[str]) 
     for index, chunk in enumerate(exam.chunks()):
         claim = data.exam_chunk_claim(user_id, session_id, index)
         guard = _Guard(claim, [typed(AppliedRecord)], AppliedRecord.PK.does_not_exist())
-        _commit(user_id, chunk, guard, exam.extra_updates(index))
+        _commit(user_id, chunk, guard, exam.ledger(user_id, session_id, index, chunk))
 
 
 def apply_learner(user_id: str, work: LearnerWork) -> None:
@@ -406,7 +450,22 @@ def on_exam_session(change: StreamChange) -> list[FollowUp]:
         return []
     _work_of(user_id).exams[session_id] = exam
     last = exam_end(new, answered=len(exam.events))
-    return [*_apply_and_rebuild(user_id), FollowUp(f"last-exam:{session_id}", lambda: _save_last(user_id, last))]
+    return [
+        *_apply_and_rebuild(user_id),
+        FollowUp(f"last-exam:{session_id}", lambda: _save_last(user_id, last)),
+        FollowUp("cohort-roll-up", _roll_up_now, stage=1),
+    ]
+
+
+def _roll_up_now() -> None:
+    """A submitted paper's statistics (and its review's) are rolled up at once rather than within
+    the minute: its learner is likely to open the review next. Best effort: a failure is left to
+    the minute's job (the roll-up is safe to run anywhere, at any time) and fails no record."""
+    now = clock.now()
+    try:
+        cohort_service.roll_up(int(now.timestamp() * 1000), clock.iso(now), max_runs=1)
+    except Exception:
+        logger.exception("immediate roll-up of the cohort's statistics failed; the minute's job will do it")
 
 
 def exam_end(new: dict[str, Any], *, answered: int) -> data.LastActivity:

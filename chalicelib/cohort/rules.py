@@ -105,6 +105,54 @@ class QuestionTally:
             self.rest_sum_by_pick[option] = self.rest_sum_by_pick.get(option, 0) + rest
 
 
+@dataclass(frozen=True)
+class Contribution:
+    """One answer as the cohort's statistics count it (a ledger entry holds a list of them)."""
+
+    question_id: str
+    correct: bool
+    selected: tuple[str, ...]
+    seconds: int
+    rest: int | None = None  # exam answers: the rest score (ten-thousandths); None for practice
+
+
+def tally(contributions: Iterable[Contribution]) -> dict[str, QuestionTally]:
+    """What some answers add, per question."""
+    tallies: dict[str, QuestionTally] = {}
+    for c in contributions:
+        tallies.setdefault(c.question_id, QuestionTally()).add(
+            correct=c.correct, selected=c.selected, seconds=c.seconds, rest=c.rest
+        )
+    return tallies
+
+
+# --- the ledger: statistics added by the roll-up instead of the learner's transaction ------------
+
+# What one roll-up run takes from the ledger (its manifest must stay a small item) and how long a
+# run may hold the lease before another invocation takes the run over (a crashed run resumes).
+# The job's Lambda times out (110 s, .chalice/config.json) before its lease ends, so a live run is
+# not normally taken over; if one were, the statistics' conditions still add each sum once.
+RUN_ENTRIES = 100
+LEASE_MS = 120_000
+
+
+def by_ledger(distinct_questions: int, entry_bytes: int) -> bool:
+    """Whether a chunk's statistics cost less through a ledger entry than as updates in its own
+    transaction. In the transaction: 2 WCU per question (a transactional write costs double).
+    Through the ledger: the entry, written in the transaction (2 WCU per KB) and deleted after its
+    roll-up (1 WCU per KB), plus at most 1 WCU per question in the roll-up (less when other learners
+    answered it in the same run). So a learner's single answer goes straight in, a batch of
+    answers (or a whole exam) through the ledger."""
+    kb = max(1, math.ceil(entry_bytes / 1024))
+    return 3 * kb + distinct_questions < 2 * distinct_questions
+
+
+def run_id(now_ms: int, last_run: int) -> int:
+    """Roll-up runs are numbered by time and strictly increasing: a question's statistics take a
+    run's additions only if their `rolled` mark is older, so the order must be total."""
+    return max(now_ms, last_run + 1)
+
+
 # --- what is shown -------------------------------------------------------------------------------
 
 

@@ -175,7 +175,10 @@ class ReviewAttempt(BaseModel):
     is_correct: bool
     time_spent_sec: int
     explanation: str
-    statistics: QuestionStatsOut = Field(description="How everyone answered this question (practice and exams).")
+    statistics: QuestionStatsOut | None = Field(
+        description="How everyone answered this question (practice and exams), as of when this sitting was counted "
+        "into the statistics; null in the seconds after submitting, before it is."
+    )
 
 
 class CategoryBreakdown(BaseModel):

@@ -569,7 +569,7 @@ def review(principal: Principal, session_id: str) -> Review:
     notes = parts.part(data.NOTES)
     marks = [rules.Mark.from_json(raw) for raw in parts.result or []]
     # how everyone answered these questions, and the template's scores: one BatchGetItem
-    counts, distribution = cohort.exam_review_reads([entry.question_id for entry in key], session.template_id)
+    counts, distribution = cohort.exam_review_reads(session.session_id, session.template_id)
     attempts = [
         ReviewAttempt(
             question_id=entry.question_id,
@@ -579,7 +579,9 @@ def review(principal: Principal, session_id: str) -> Review:
             is_correct=mark.is_correct,
             time_spent_sec=mark.time_spent_sec,
             explanation=note,
-            statistics=cohort.stats_out(counts.get(entry.question_id, QuestionCounts()), entry.option_ids),
+            statistics=None
+            if counts is None
+            else cohort.stats_out(counts.get(entry.question_id, QuestionCounts()), entry.option_ids),
         )
         for entry, mark, note in zip(key, marks, notes, strict=True)
     ]

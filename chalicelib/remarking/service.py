@@ -31,6 +31,7 @@ from chalicelib.analytics import pipeline, snapshot
 from chalicelib.analytics.data import AppliedRecord, CategoryAggregate, DailyStat
 from chalicelib.audit.data import Change, event_for
 from chalicelib.cohort import data as cohort
+from chalicelib.cohort import service as cohort_service
 from chalicelib.cohort.rules import rest_score
 from chalicelib.core import clock
 from chalicelib.core.db import cancelled_positions, is_condition_failure, transaction
@@ -59,6 +60,7 @@ class Outcome:
     pending: int = 0  # not counted by the pipeline yet: left for the next run
     skipped: int = 0  # the new key names an option the paper never showed
     learners: set[str] = field(default_factory=set)
+    papers: dict[str, list[str]] = field(default_factory=dict)  # re-marked sittings -> their questions
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -114,6 +116,9 @@ def remark_question(question_id: str, version: int) -> Outcome:
                 _remark_sitting(session, question_id, version, correct_ids, outcome)
     for user_id in sorted(outcome.learners):
         snapshot.rebuild(user_id)
+    as_of = clock.iso(clock.now())
+    for session_id, paper in sorted(outcome.papers.items()):  # their reviews show the statistics moved
+        cohort_service.keep_paper_stats(session_id, paper, as_of)
     after = {"version": version, "correct_option_ids": correct_ids, **outcome.as_dict()}
     event_for(Change("system", "question.remarked", "question", question_id, after=after)).save()
     cohort.record_remark(question_id, {**after, "at": clock.iso(clock.now())})
@@ -155,11 +160,13 @@ def _remark_sitting(listed: ExamSession, question_id: str, version: int, correct
         _commit(session, question_id, version, key, marks, remark)
     except _Already:
         outcome.already += 1
-        return
+        outcome.papers[session.session_id] = [entry.question_id for entry in key]  # again: a crash may have
+        return  # come between the re-marking and the refresh
     except _NotCounted:
         outcome.pending += 1
         return
     outcome.remarked += 1
+    outcome.papers[session.session_id] = [entry.question_id for entry in key]
     outcome.learners.add(session.user_id)
     if remark.score_percent != before:
         outcome.scores_changed += 1

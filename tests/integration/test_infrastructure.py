@@ -112,3 +112,24 @@ def test_every_lambda_function_has_its_memory_and_timeout_in_every_stage():
         for name in functions:
             assert declared[name]["lambda_memory_size"] >= 256, (stage, name)
             assert declared[name]["lambda_timeout"] > 0, (stage, name)
+
+
+def test_the_meter_bills_missing_keys_and_deletes_as_dynamodb_does():
+    """A BatchGetItem key that finds nothing costs the minimum read; a delete in a BatchWriteItem
+    costs the size of the item it removes (a 5 KB item: 5 WCU), as DynamoDB bills them."""
+    from pynamodb.attributes import UnicodeAttribute
+
+    from local_stack.meter import metering
+
+    class Blob(TableItem, discriminator="MeterTestBlob"):
+        text = UnicodeAttribute()
+
+    Blob("meter-test-1", "A", text="x" * 5_000).save()
+    with metering() as meter:
+        keys = [("meter-test-1", "A"), ("meter-test-1", "missing"), ("meter-test-2", "missing")]
+        found = list(TableItem.batch_get(keys))
+    assert len(found) == 1
+    assert meter.rcu == 1 + 2 * 0.5  # the 5 KB item (two 4 KB units, halved: eventually consistent), two misses
+    with metering() as meter, TableItem.batch_write() as batch:
+        batch.delete(Blob("meter-test-1", "A"))
+    assert meter.wcu == 5

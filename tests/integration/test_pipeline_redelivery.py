@@ -10,7 +10,6 @@ import random
 from collections import defaultdict
 from typing import Any
 
-import boto3
 import pytest
 from botocore.client import BaseClient
 
@@ -23,7 +22,6 @@ from chalicelib.cohort import data as cohort_data
 from chalicelib.cohort import rules as cohort_rules
 from chalicelib.core.config import get_settings
 from chalicelib.core.db import TableItem, user_pk
-from chalicelib.core.table_schema import create_table
 from chalicelib.core.timeutil import iso, parse
 from chalicelib.exams import data as exams_data
 from chalicelib.practice import data as practice_data
@@ -31,9 +29,9 @@ from chalicelib.review import rules as review_rules
 from chalicelib.review.data import DueDay, ReviewCard
 from chalicelib.taxonomy.data import TAXONOMY_PK, Category, category_sk
 from local_stack.streams import FakeLambdaContext, StreamPoller
-from tests.support.pipeline import account, answer, complete, open_session, submitted_exam_record
+from tests.support.faults import crash_after_write, empty_table
+from tests.support.pipeline import account, answer, complete, open_session, roll_up, submitted_exam_record
 
-WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 _users = itertools.count()
 
 
@@ -119,7 +117,9 @@ def expected_cohort(raw: list[Any]) -> dict[str, Any]:
 
 
 def actual_cohort(question_ids: list[str]) -> dict[str, Any]:
-    found = cohort_data.question_counts(question_ids)
+    """The statistics once the minute's roll-up has added the ledger (answers counted in batches)."""
+    roll_up()
+    found = cohort_data.question_counts(question_ids, consistent=True)
     return {q: (c.answered, c.correct, dict(c.picks), dict(c.times)) for q, c in found.items()}
 
 
@@ -271,29 +271,11 @@ def test_a_record_without_a_dynamodb_section_is_skipped_and_the_rest_applied(str
     assert actual(users) == expected(users)
 
 
-def _crash_after_write(number: int) -> Any:
-    original = BaseClient._make_api_call
-    count = {"writes": 0}
-
-    def crashing(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        response = original(self, operation, params)
-        if self.meta.service_model.service_name == "dynamodb" and operation in WRITES:
-            count["writes"] += 1
-            if count["writes"] == number:
-                raise RuntimeError(f"injected crash after write {number} ({operation})")
-        return response
-
-    return crashing, count
-
-
 def _fresh_table() -> StreamPoller:
     """An empty table (and stream) per run, so every run makes the same writes in the same order."""
-    client = boto3.client("dynamodb")
-    name = get_settings().table_name
-    client.delete_table(TableName=name)
-    create_table(client, name)
+    empty_table()
     _taxonomy()
-    return StreamPoller(name, app.handler_map["table_stream"])
+    return StreamPoller(get_settings().table_name, app.handler_map["table_stream"])
 
 
 def test_a_crash_after_any_single_write_then_redelivery_gives_the_same_result(monkeypatch):
@@ -301,7 +283,7 @@ def test_a_crash_after_any_single_write_then_redelivery_gives_the_same_result(mo
     stream = _fresh_table()
     users = write_sources(random.Random(3), users=1)
     records = stream.read()
-    counting, count = _crash_after_write(0)
+    counting, count = crash_after_write(0)
     monkeypatch.setattr(BaseClient, "_make_api_call", counting)
     handler(records)
     monkeypatch.undo()
@@ -312,7 +294,7 @@ def test_a_crash_after_any_single_write_then_redelivery_gives_the_same_result(mo
         stream = _fresh_table()
         users = write_sources(random.Random(3), users=1)
         records = stream.read()
-        crashing, _ = _crash_after_write(crash_at)
+        crashing, _ = crash_after_write(crash_at)
         monkeypatch.setattr(BaseClient, "_make_api_call", crashing)
         # A crash inside a record is reported for it; one in a follow-up fails the whole invocation.
         with contextlib.suppress(RuntimeError):
@@ -348,7 +330,7 @@ def test_randomised_delivery_duplicates_splits_crashes_poison_and_late_redeliver
         if rng.random() < 0.3:
             batch = [*batch, poison]
         if rng.random() < 0.4:
-            crashing, _ = _crash_after_write(rng.randint(1, 6))
+            crashing, _ = crash_after_write(rng.randint(1, 6))
             monkeypatch.setattr(BaseClient, "_make_api_call", crashing)
             with contextlib.suppress(RuntimeError):
                 handler(batch)

@@ -14,6 +14,7 @@ from chalicelib.core import tasks
 from chalicelib.core.security import Role
 from chalicelib.remarking.service import remark_question
 from tests.support.accounts import register, staff
+from tests.support.pipeline import roll_up
 from tests.support.practice import answers_by_id, right, small_bank, wrong
 
 
@@ -73,6 +74,7 @@ def test_a_corrected_key_remarks_every_sitting_once(client, bank, stream):
     )
     ben_session = sit(client, ben, template["id"], {q: right(by_id[q]) for q in paper})
     stream.poll_once()
+    roll_up()  # the statistics' minute job
     assert review(client, ada, ada_session)["score_percent"] == 75.0
     assert review(client, ben, ben_session)["score_percent"] == 100.0
     before = {t: client.get("/dashboard", token=t).json["performance"] for t in (ada, ben)}

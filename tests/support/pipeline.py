@@ -120,3 +120,12 @@ def submitted_exam_record(
         "eventSource": "aws:dynamodb",
         "dynamodb": {"SequenceNumber": "1", "NewImage": image, "OldImage": {**image, "status": {"S": "in_progress"}}},
     }
+
+
+def roll_up() -> dict[str, int]:
+    """The job AWS runs every minute: the cohort's ledger joins the questions' statistics."""
+    import app
+    from chalicelib.core.jobs import run_job
+
+    app.load_jobs()
+    return run_job("roll_up_question_statistics")

@@ -4,23 +4,29 @@ values computed by hand and against the standard library's correlation."""
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from chalicelib.cohort.data import LedgerEntry, ledger_entry, ledgered
 from chalicelib.cohort.rules import (
     MIN_EXAM_ANSWERS,
     REST_SCALE,
     TIME_EDGES,
+    Contribution,
     QuestionCounts,
     QuestionTally,
     analyse,
+    by_ledger,
     median_seconds,
     percentile,
     point_biserial,
     rest_score,
+    run_id,
     summarise,
+    tally,
     time_bucket,
 )
 
@@ -192,3 +198,77 @@ def test_too_hard_and_too_easy():
     found_easy, found_hard = analyse(counts_of(easy), ["a"]), analyse(counts_of(hard), ["a"])
     assert found_easy is not None and "too_easy" in found_easy.flags
     assert found_hard is not None and "too_hard" in found_hard.flags
+
+
+# --- the ledger ------------------------------------------------------------------------------------
+
+contributions = st.lists(
+    st.builds(
+        Contribution,
+        question_id=st.sampled_from([f"q{n}" for n in range(5)]),
+        correct=st.booleans(),
+        selected=st.lists(st.sampled_from("abcde"), min_size=1, max_size=2, unique=True).map(tuple),
+        seconds=st.integers(0, 900),
+        rest=st.none() | st.integers(0, REST_SCALE),
+    ),
+    max_size=40,
+)
+
+
+@given(contributions, st.integers(0, 40))
+def test_tallies_of_a_split_add_up_to_the_tallies_of_the_whole(answers, cut):
+    """What the roll-up relies on: summing entries then questions equals summing the answers."""
+    whole, left, right = tally(answers), tally(answers[:cut]), tally(answers[cut:])
+    for question_id, combined in whole.items():
+        parts = [t[question_id] for t in (left, right) if question_id in t]
+        assert combined.answered == sum(p.answered for p in parts)
+        assert combined.correct == sum(p.correct for p in parts)
+        assert combined.picks == sum((p.picks for p in parts), Counter())
+        assert combined.times == sum((p.times for p in parts), Counter())
+        assert combined.rest_sum == sum(p.rest_sum for p in parts)
+        assert combined.rest_squares == sum(p.rest_squares for p in parts)
+    assert set(whole) == set(left) | set(right)
+
+
+@pytest.mark.parametrize(
+    ("questions", "entry_bytes", "ledger"),
+    [
+        (1, 200, False),  # a single answer: 2 WCU in the transaction, 4 through the ledger
+        (3, 300, False),  # 6 WCU either way: stay in the transaction
+        (4, 300, True),  # 8 WCU in the transaction, 7 through the ledger
+        (20, 900, True),  # a practice batch: 40 against 23
+        (180, 5_000, True),  # a whole paper (5 KB entry): 360 against 195
+        (5, 2_100, False),  # a large entry for few questions (3 KB): 10 against 14
+    ],
+)
+def test_the_ledger_is_taken_only_where_it_costs_less(questions, entry_bytes, ledger):
+    assert by_ledger(questions, entry_bytes) is ledger
+
+
+@given(st.integers(1, 500), st.integers(1, 400_000))
+def test_the_ledger_never_costs_more_than_the_transaction(questions, entry_bytes):
+    kb = -(-entry_bytes // 1024)
+    through_ledger, in_transaction = 3 * kb + questions, 2 * questions
+    assert by_ledger(questions, entry_bytes) == (through_ledger < in_transaction)
+
+
+@given(st.integers(0, 2**45), st.integers(0, 2**45))
+def test_run_numbers_only_ever_increase(now_ms, last_run):
+    assert run_id(now_ms, last_run) > last_run
+    assert run_id(now_ms, last_run) >= now_ms
+
+
+@given(contributions, st.booleans())
+def test_a_ledger_entry_reads_back_as_written(answers, with_sitting):
+    sitting = (
+        {"template_id": "t", "score_percent": 62.5, "sitting": "s1", "paper": ("q9", "q0")} if with_sitting else {}
+    )
+    entry = ledger_entry("learner", "practice:s1:4", answers, **sitting)  # type: ignore[arg-type]
+    read = ledgered(LedgerEntry.from_raw_data(entry.serialize()))
+    assert read.contributions == answers
+    assert read.key == (entry.PK, entry.SK)
+    if with_sitting:
+        assert (read.template_id, read.score_percent, read.sitting) == ("t", 62.5, "s1")
+        assert set(read.paper) == {a.question_id for a in answers} | {"q9", "q0"}
+    else:
+        assert (read.template_id, read.sitting, read.paper) == (None, None, ())
