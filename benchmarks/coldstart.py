@@ -116,7 +116,11 @@ def build_layout(root: Path) -> dict[str, Path]:
     return {"task": task, "layer": layer, "runtime": runtime}
 
 
-def _median_ms(paths: dict[str, Path], code: str, extra_env: dict[str, str], runs: int) -> float:
+def _paired_medians(
+    paths: dict[str, Path], codes: tuple[str, str], extra_env: dict[str, str], runs: int
+) -> list[float]:
+    """The median wall time of each code in fresh interpreters, the two run alternately so that
+    whatever else the machine is doing weighs on both sides alike."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PYTHON")},
         **BENCH_ENV,
@@ -124,15 +128,17 @@ def _median_ms(paths: dict[str, Path], code: str, extra_env: dict[str, str], run
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONPATH": os.pathsep.join(str(paths[k]) for k in ("task", "layer", "runtime")),
     }
-    samples = []
+    samples: list[list[float]] = [[], []]
     for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-S", "-c", code], check=True, env=env, cwd=paths["task"], capture_output=True)
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+        for side, code in enumerate(codes):
+            started = time.perf_counter()
+            command = [sys.executable, "-S", "-c", code]
+            subprocess.run(command, check=True, env=env, cwd=paths["task"], capture_output=True)
+            samples[side].append((time.perf_counter() - started) * 1000)
+    return [statistics.median(side) for side in samples]
 
 
-def cold_start_rows(runs: int = 7) -> list[str]:
+def cold_start_rows(runs: int = 15) -> list[str]:
     lines = [
         f"| packaged layout (median of {runs} fresh interpreters) | stage | bare Chalice + boto3 ms | app.py ms "
         "| ratio | target |",
@@ -145,11 +151,11 @@ def cold_start_rows(runs: int = 7) -> list[str]:
                 compile_tree(paths["task"])
                 compile_tree(paths["layer"])
             for stage, code, extra_env in STAGES:
-                bare = _median_ms(paths, code.format(module="bare"), extra_env, runs)
-                ours = _median_ms(paths, code.format(module="app"), extra_env, runs)
+                codes = (code.format(module="bare"), code.format(module="app"))
+                bare, ours = _paired_medians(paths, codes, extra_env, runs)
                 ratio = ours / bare
-                target = (
-                    f"<= {TARGET_RATIO}x ({'ok' if ratio <= TARGET_RATIO else 'OVER'})" if stage == "import" else "-"
-                )
+                # What Lambda runs is the compiled package; the uncompiled rows show why it ships so.
+                judged = stage == "import" or layout.startswith("with")
+                target = f"<= {TARGET_RATIO}x ({'ok' if ratio <= TARGET_RATIO else 'OVER'})" if judged else "-"
                 lines.append(f"| {layout} | {stage} | {bare:.0f} | {ours:.0f} | {ratio:.2f}x | {target} |")
     return lines

@@ -57,7 +57,7 @@ def import_times(runs: int = 7) -> list[str]:
     baseline = results["bare Chalice + boto3"]
     lines = [f"| import in the project's environment (median of {runs}) | ms | vs bare |", "|---|---|---|"]
     lines += [f"| {name} | {ms:.0f} | {ms / baseline:.2f}x |" for name, ms in results.items()]
-    return [*lines, "", *cold_start_rows(runs)]
+    return [*lines, "", *cold_start_rows()]
 
 
 def practice_costs() -> list[str]:

@@ -7,6 +7,7 @@ the database do not share one interpreter lock: `make dev` starts it and stops i
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import os
 import signal
@@ -15,16 +16,101 @@ import subprocess
 import sys
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote
+
+
+class KeepAliveWSGIHandler(BaseHTTPRequestHandler):
+    """Serves a WSGI app over HTTP/1.1 keep-alive connections. Werkzeug's development server (what
+    moto's ThreadedMotoServer uses) closes every connection after one response, so each DynamoDB
+    call of the API paid a TCP connect and a new server thread; botocore keeps its connections
+    open, so with this handler one connection per API thread serves every call."""
+
+    protocol_version = "HTTP/1.1"
+    wbufsize = 1 << 16  # buffered: headers and body leave in one send (no Nagle / delayed-ACK stall)
+    disable_nagle_algorithm = True
+    app: Any = None
+
+    def handle_one_request(self) -> None:
+        self.raw_requestline = self.rfile.readline(65537)
+        if not self.raw_requestline:
+            self.close_connection = True
+            return
+        if not self.parse_request():
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        status, headers, data = self._call(body)
+        code, _, reason = status.partition(" ")
+        self.send_response_only(int(code), reason)
+        for name, value in headers:
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
+
+    def _call(self, body: bytes) -> tuple[str, list[tuple[str, str]], bytes]:
+        path, _, query = self.path.partition("?")
+        host, _, port = (self.headers.get("Host") or "127.0.0.1").partition(":")
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": self.command,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": unquote(path),
+            "QUERY_STRING": query,
+            "SERVER_NAME": host,
+            "SERVER_PORT": port or "80",
+            "SERVER_PROTOCOL": self.request_version,
+            "REMOTE_ADDR": self.client_address[0],
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+        }
+        for name, value in self.headers.items():
+            key = name.upper().replace("-", "_")
+            if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                environ[f"HTTP_{key}"] = value
+        started: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            started[:] = [status, headers]
+            return lambda chunk: None  # moto never uses the legacy write callable
+
+        result = self.app(environ, start_response)
+        try:
+            data = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        return started[0], started[1], data
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # one line per DynamoDB call is noise
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the API's threads connect at once when `make dev` starts
 
 
 def serve(port: int) -> None:
-    from moto.server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from local_stack import moto_patches
 
     moto_patches.install()
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per DynamoDB call is noise
-    ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False).start()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    KeepAliveWSGIHandler.app = DomainDispatcherApplication(create_backend_app)
+    server = _Server(("127.0.0.1", port), KeepAliveWSGIHandler)
+    threading.Thread(target=server.serve_forever, name="dynamodb", daemon=True).start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C on `make dev` reaches the whole group

@@ -7,15 +7,16 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 
 from chalicelib.core import clock
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import EmailNotVerified, TwoFactorRequired, Unauthorized
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 REQUIRED_CLAIMS = ["sub", "exp", "iat", "jti", "iss", "aud", "typ", "sid"]
 
@@ -158,6 +159,10 @@ def principal_from_header(authorization: str | None) -> Principal | None:
 
 @lru_cache(maxsize=1)
 def _hasher() -> PasswordHasher:
+    # Imported here: only sign-up, sign-in and password changes hash, so the other requests (and
+    # every Lambda's cold start) do not load argon2's C bindings.
+    from argon2 import PasswordHasher
+
     settings = get_settings()
     # argon2-cffi's default type is argon2id; cost is tunable per stage (cheap only in tests).
     return PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib)
@@ -168,6 +173,8 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
         return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):

@@ -3,6 +3,8 @@ refused and no response waits on Nagle's algorithm."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import socket
 import threading
@@ -85,6 +87,23 @@ def test_the_embedded_dynamodb_runs_in_its_own_process_and_stops(tmp_path):
             BillingMode="PAY_PER_REQUEST",
         )
         assert client.list_tables()["TableNames"] == ["probe"]
+        # Keep-alive: botocore's calls share one connection (werkzeug's server closed each one).
+        raw = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        headers = {
+            "X-Amz-Target": "DynamoDB_20120810.ListTables",
+            "Content-Type": "application/x-amz-json-1.0",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=x/20260101/eu-west-2/dynamodb/aws4_request, "
+            "SignedHeaders=host, Signature=x",
+        }
+        for _ in range(2):
+            raw.request("POST", "/", body="{}", headers=headers)
+            response = raw.getresponse()
+            assert response.status == 200 and json.loads(response.read()) == {"TableNames": ["probe"]}
+            assert response.getheader("Connection") != "close"
+        raw.close()
+        big = "x" * 300_000  # larger than the handler's write buffer
+        client.put_item(TableName="probe", Item={"PK": {"S": "big"}, "text": {"S": big}})
+        assert client.get_item(TableName="probe", Key={"PK": {"S": "big"}})["Item"]["text"]["S"] == big
     finally:
         child.terminate()
         assert child.wait(timeout=10) is not None
