@@ -62,6 +62,6 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    outcome = yield
+    outcome: Any = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)

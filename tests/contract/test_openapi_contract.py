@@ -27,7 +27,7 @@ DEPENDS_ON_STATE = {
 }
 
 
-def _depends_on_state(case: schemathesis.Case) -> bool:
+def _depends_on_state(case: schemathesis.Case) -> bool:  # type: ignore[type-arg]
     return case.operation.label in DEPENDS_ON_STATE or "cursor" in (case.query or {})
 
 

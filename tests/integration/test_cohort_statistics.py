@@ -95,7 +95,7 @@ def exam_template(client: Any, examiner: str, question_ids: list[str]) -> dict[s
     }
     response = client.post("/exams/templates", body, token=examiner)
     assert response.status == 201, response
-    return response.json
+    return dict(response.json)
 
 
 def sit(client: Any, token: str, template_id: str, choose: Callable[[dict[str, Any]], list[str]]) -> str:
@@ -104,6 +104,15 @@ def sit(client: Any, token: str, template_id: str, choose: Callable[[dict[str, A
     assert client.put(f"/exams/sessions/{session['id']}/answers", {"answers": answers}, token=token).status == 200
     assert client.post(f"/exams/sessions/{session['id']}/submit", token=token).status == 200
     return str(session["id"])
+
+
+def _first_right(by_id: dict[str, Any], right_ones: set[str]) -> Callable[[dict[str, Any]], list[str]]:
+    """A sitting's choices: the key for the questions in `right_ones`, a wrong option otherwise."""
+
+    def choose(q: dict[str, Any]) -> list[str]:
+        return right(by_id[q["id"]]) if q["id"] in right_ones else wrong(by_id[q["id"]])
+
+    return choose
 
 
 def test_the_exam_review_shows_the_percentile_and_each_questions_statistics(client, bank, stream):
@@ -115,12 +124,7 @@ def test_the_exam_review_shows_the_percentile_and_each_questions_statistics(clie
     for k in range(1, 5):
         token = register(client)["access"]
         right_ones = set(paper[:k])
-        session_id = sit(
-            client,
-            token,
-            template["id"],
-            lambda q, right_ones=right_ones: right(by_id[q["id"]]) if q["id"] in right_ones else wrong(by_id[q["id"]]),
-        )
+        session_id = sit(client, token, template["id"], _first_right(by_id, right_ones))
         sittings.append((token, session_id))
     stream.poll_once()
     roll_up()

@@ -149,6 +149,7 @@ def test_every_example_matches_its_schema():
     assert {f"{s.method} {s.path}" for s in shown} >= {"POST /auth/login", "GET /dashboard", "GET /categories"}
     for spec in shown:
         if spec.example_request is not None:
+            assert spec.body is not None, spec.path  # an example request implies a body model
             TypeAdapter(spec.body).validate_python(spec.example_request)
         if spec.example_response is not None:
             TypeAdapter(spec.response).validate_python(spec.example_response)

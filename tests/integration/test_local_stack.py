@@ -71,8 +71,10 @@ def test_seed_loading_is_idempotent():
         assert claim is not None
         user = data.get_user(claim.user_id)
         assert user is not None and user.is_email_verified
-    admin = data.get_user(data.get_email_claim("admin@openmrcs.local").user_id)
-    assert admin.role == "admin"
+    claim = data.get_email_claim("admin@openmrcs.local")
+    assert claim is not None
+    admin = data.get_user(claim.user_id)
+    assert admin is not None and admin.role == "admin"
     assert verify_password(admin.password_hash, DEFAULT_PASSWORD)
 
 

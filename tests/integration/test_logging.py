@@ -7,6 +7,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ def log_lines() -> Iterator[io.StringIO]:
     std_logger.setLevel(previous)
 
 
-def parsed(buffer: io.StringIO) -> list[dict]:
+def parsed(buffer: io.StringIO) -> list[dict[str, Any]]:
     return [json.loads(line) for line in buffer.getvalue().splitlines() if line.startswith("{")]
 
 
@@ -38,7 +39,9 @@ def test_no_secret_reaches_the_log(client, outbox, log_lines):
     tokens = client.post("/auth/login", {"email": "secretive@example.com", "password": PASSWORD}).json
     rotated = client.post("/auth/refresh", {"refresh": tokens["refresh"]}).json
     client.post("/auth/forgot-password", {"email": "secretive@example.com"})
-    reset_token = re.search(r"token=([\w-]+)", outbox.messages()[-1]["body"]).group(1)
+    found = re.search(r"token=([\w-]+)", outbox.messages()[-1]["body"])
+    assert found is not None
+    reset_token = found.group(1)
     client.post("/auth/reset-password", {"token": reset_token, "new_password": "Fresh-Password-55"})
     text = log_lines.getvalue()
     secrets = [

@@ -24,7 +24,7 @@ SAME_INSTANT = "2026-11-20T10:00:00.250Z"
 
 
 def handler(records: list[dict[str, Any]]) -> dict[str, Any]:
-    return app.handler_map["table_stream"]({"Records": records}, FakeLambdaContext())
+    return dict(app.handler_map["table_stream"]({"Records": records}, FakeLambdaContext()))
 
 
 def learner() -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from typing import Any
 
 import boto3
 import time_machine
@@ -49,7 +50,7 @@ def test_the_reconcile_job_covers_every_recently_active_learner(stream):
     assert actual(users) == expected(users)
 
 
-def _failure_message(stream_arn: str, records: list[dict]) -> str:
+def _failure_message(stream_arn: str, records: list[dict[str, Any]]) -> str:
     """What Lambda sends the on-failure destination for a skipped stream batch."""
     return json.dumps(
         {

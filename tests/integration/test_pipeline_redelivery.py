@@ -36,7 +36,7 @@ _users = itertools.count()
 
 
 def handler(records: list[dict[str, Any]]) -> dict[str, Any]:
-    return app.handler_map["table_stream"]({"Records": records}, FakeLambdaContext())
+    return dict(app.handler_map["table_stream"]({"Records": records}, FakeLambdaContext()))
 
 
 def write_sources(rng: random.Random, users: int = 2) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from typing import Any
 
 import boto3
 import pytest
@@ -48,7 +49,7 @@ def deployed(monkeypatch):
 
 def test_stream_mapping_gets_the_declared_settings(deployed):
     before = boto3.client("lambda").list_event_source_mappings(FunctionName="openmrcs-dev-table_stream")
-    assert post_deploy.stream_mapping_differences(before["EventSourceMappings"][0], deployed)  # AWS defaults
+    assert post_deploy.stream_mapping_differences(dict(before["EventSourceMappings"][0]), deployed)  # AWS defaults
     mapping = post_deploy.configure_stream_mapping("dev", deployed)
     settings = json.loads((post_deploy.INFRA / "stream-event-source.json").read_text())
     stored = boto3.client("lambda").get_event_source_mapping(UUID=mapping["UUID"])
@@ -57,7 +58,7 @@ def test_stream_mapping_gets_the_declared_settings(deployed):
     assert stored["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert stored["DestinationConfig"]["OnFailure"]["Destination"] == deployed["StreamFailureQueueArn"]
     assert stored["FilterCriteria"] == settings["FilterCriteria"]
-    assert post_deploy.stream_mapping_differences(stored, deployed) == []
+    assert post_deploy.stream_mapping_differences(dict(stored), deployed) == []
 
 
 @pytest.mark.parametrize(
@@ -79,7 +80,7 @@ def test_the_event_filter_is_the_one_the_consumers_need():
     declared = json.loads((post_deploy.INFRA / "stream-event-source.json").read_text())["FilterCriteria"]
     assert [json.loads(f["Pattern"]) for f in declared["Filters"]] == filter_patterns()
 
-    def record(event: str, image: str, item_type: str) -> dict:
+    def record(event: str, image: str, item_type: str) -> dict[str, Any]:
         return {"eventName": event, "dynamodb": {image: {"type": {"S": item_type}}}}
 
     for kind in ("CategoryAggregate", "DailyStat", "ReviewCard", "DueDay", "PracticeWatermark", "DashboardSnapshot"):

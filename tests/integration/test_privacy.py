@@ -5,6 +5,7 @@ nothing; a staff member's audit events stay with the actor pseudonymised."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import boto3
 import pytest
@@ -47,12 +48,13 @@ def study(client, token, bank, stream):
     return session, exam
 
 
-def everything_of(user_id: str) -> list[dict]:
+def everything_of(user_id: str) -> list[dict[str, Any]]:
     """Every raw item in the table that names this user anywhere: a Scan, in the test only."""
     table = boto3.resource("dynamodb").Table(get_settings().table_name)
-    items, start_key = [], None
+    items: list[dict[str, Any]] = []
+    start_key: Any = None
     while True:
-        page = table.scan(**({"ExclusiveStartKey": start_key} if start_key else {}))
+        page = table.scan(ExclusiveStartKey=start_key) if start_key else table.scan()
         # The erasure marker (the id alone, for two days) is the one thing meant to remain.
         items += [i for i in page["Items"] if user_id in json.dumps(i, default=repr) and i["type"] != "ErasedUser"]
         start_key = page.get("LastEvaluatedKey")

@@ -171,6 +171,7 @@ def index_snapshot() -> set[tuple[str, str, str]]:
 def recomputed() -> set[tuple[str, str, str]]:
     expected = set()
     for q in TableItem.scan(TableItem.type == Question):
+        assert isinstance(q, Question)
         for word in indexed_words_of(q):
             key = questions.posting(word, q.question_id, questions.facets_of(q))
             expected.add((key.PK, key.SK, f"{q.status}|{q.category}|{int(q.difficulty)}"))

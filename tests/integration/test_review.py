@@ -99,7 +99,7 @@ def test_the_forecast_counts_each_card_on_its_due_day(client, bank, stream, time
     three_cards(client, bank, stream, token)
     days = client.get("/review/forecast", token=token).json["days"]
     assert len(days) == 30 and days[0]["date"] == "2026-11-02"
-    due_days = {}
+    due_days: dict[str, int] = {}
     time.days_later(60)
     for card in queue(client, token)["items"]:
         due_days[card["due"][:10]] = due_days.get(card["due"][:10], 0) + 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from seeds.loader import seed_questions
 
@@ -25,7 +26,7 @@ def test_question_bank_is_big_enough_for_the_mocks():
     assert all(q["explanation"] and q["reference"] for q in questions)
 
 
-def _is_scenario(question: dict) -> bool:
+def _is_scenario(question: dict[str, Any]) -> bool:
     """MRCS Part A form: a clinical stem of a few sentences ending in a lead-in question, five
     options with one best answer, and an explanation long enough to cover the wrong options."""
     options = question["options"]

@@ -89,6 +89,7 @@ def test_another_containers_revocation_is_enforced_within_30_seconds(client):
     with time_machine.travel(datetime.now(UTC), tick=False) as traveller:
         assert client.get("/me", token=token).status == 200
         session = accounts_data.get_session(user_id, sid)
+        assert session is not None
         session.update(actions=[AuthSession.revoked_at.set(1)])  # as another container's logout would
         traveller.shift(timedelta(seconds=29))
         assert client.get("/me", token=token).status == 200  # this container's cached answer
@@ -101,6 +102,7 @@ def test_another_containers_demotion_is_enforced_within_30_seconds(client):
     with time_machine.travel(datetime.now(UTC), tick=False) as traveller:
         assert client.post("/categories", {"slug": "first-one", "name": "First"}, token=editor["access"]).status == 201
         user = accounts_data.get_user(editor["user"]["id"])
+        assert user is not None
         user.update(actions=[UserItem.role.set("user")])
         traveller.shift(timedelta(seconds=31))
         later = client.post("/categories", {"slug": "second-one", "name": "Second"}, token=editor["access"])
@@ -145,6 +147,7 @@ class TestEmailVerification:
         editor = staff(client, Role.EDITOR)  # provisioned accounts are verified
         assert client.post("/categories", {"slug": "ok-topic", "name": "OK"}, token=editor["access"]).status == 201
         user = accounts_data.get_user(editor["user"]["id"])
+        assert user is not None
         user.update(actions=[UserItem.is_email_verified.set(False)])
         accounts_service._session_states.clear()  # as a container that has not seen this session yet
         refused = client.post("/categories", {"slug": "no-topic", "name": "No"}, token=editor["access"])

@@ -43,7 +43,9 @@ def login(client, email, password=PASSWORD):
 
 def fresh_token(client, token):
     """The same account signed in again (an hour on, its access token has expired)."""
-    email = accounts_data.get_user(claims_of(token)["sub"]).email
+    user = accounts_data.get_user(claims_of(token)["sub"])
+    assert user is not None
+    email = user.email
     return login(client, email).json["access"]
 
 

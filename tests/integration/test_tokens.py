@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from typing import Any
 
 import jwt
 import pytest
@@ -14,7 +15,9 @@ from chalicelib.core.config import get_settings
 from tests.support.accounts import register
 
 
-def forge(claims: dict, *, secret: str | None = None, algorithm: str = "HS256", drop: tuple[str, ...] = ()) -> str:
+def forge(
+    claims: dict[str, Any], *, secret: str | None = None, algorithm: str = "HS256", drop: tuple[str, ...] = ()
+) -> str:
     settings = get_settings()
     now = int(time.time())
     payload = {
@@ -34,12 +37,12 @@ def forge(claims: dict, *, secret: str | None = None, algorithm: str = "HS256", 
     return jwt.encode(payload, secret or settings.jwt_secret, algorithm=algorithm)
 
 
-def b64(data: dict) -> str:
+def b64(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
-def claims_of(token: str) -> dict:
-    return json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+def claims_of(token: str) -> dict[str, Any]:
+    return dict(json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "==")))
 
 
 def test_valid_forged_shape_is_accepted_only_when_signed_with_our_secret(client):

@@ -34,7 +34,7 @@ class Conflicts:
                     "Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"},
                     "CancellationReasons": reasons,
                 }
-                raise ClientError(error, operation)
+                raise ClientError(error, operation)  # type: ignore[arg-type]  # the stubs' TypedDict
             return original(client, operation, params)
 
         return make_api_call
@@ -43,7 +43,7 @@ class Conflicts:
 @pytest.fixture
 def conflicts(monkeypatch: pytest.MonkeyPatch) -> Conflicts:
     injector = Conflicts()
-    monkeypatch.setattr(BaseClient, "_make_api_call", injector.intercept(BaseClient._make_api_call))
+    monkeypatch.setattr(BaseClient, "_make_api_call", injector.intercept(BaseClient._make_api_call))  # type: ignore[attr-defined]
     delays: list[float] = []
     monkeypatch.setattr(RetryingTransactWrite, "sleep", staticmethod(delays.append))
     return injector
@@ -59,7 +59,7 @@ def practising(client: Any) -> tuple[Any, dict[str, Any], dict[str, Any]]:
 
 def _question(bank: dict[str, Any], session: dict[str, Any], index: int = 0) -> dict[str, Any]:
     by_id = {q["id"]: q for qs in bank.values() for q in qs}
-    return by_id[session["question_ids"][index]]
+    return dict(by_id[session["question_ids"][index]])
 
 
 @pytest.mark.parametrize("reason", ["TransactionConflict", "ThrottlingError"])

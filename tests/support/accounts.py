@@ -12,11 +12,13 @@ PASSWORD = "Correct-Horse-42"
 _counter = itertools.count()
 
 
-def register(client: Any, email: str | None = None, password: str = PASSWORD, name: str = "Ada Surgeon") -> Any:
+def register(
+    client: Any, email: str | None = None, password: str = PASSWORD, name: str = "Ada Surgeon"
+) -> dict[str, Any]:
     email = email or f"learner{next(_counter)}@example.com"
     response = client.post("/auth/register", {"email": email, "password": password, "display_name": name})
     assert response.status == 201, response
-    return response.json
+    return dict(response.json)
 
 
 def staff(client: Any, role: Role) -> dict[str, Any]:

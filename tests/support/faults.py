@@ -18,7 +18,7 @@ WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWri
 def crash_after_write(number: int) -> tuple[Callable[..., Any], dict[str, int]]:
     """A replacement for botocore's API call that raises right after the `number`-th write has
     landed (0: never; the count then tells how many writes a clean run makes)."""
-    original = BaseClient._make_api_call
+    original = BaseClient._make_api_call  # type: ignore[attr-defined]  # private: not in the stubs
     count = {"writes": 0}
 
     def crashing(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:

@@ -9,7 +9,7 @@ from botocore.client import BaseClient
 
 
 def lag_every_replica(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = BaseClient._make_api_call
+    original = BaseClient._make_api_call  # type: ignore[attr-defined]  # private: not in the stubs
 
     def lagging(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
         response = original(client, operation, params)

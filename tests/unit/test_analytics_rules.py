@@ -146,7 +146,8 @@ def test_suggestions_never_include_a_dismissed_or_completed_category(raw, dismis
         else:
             assert mine is not None and mine.answered >= thresholds.suggest_min_attempts
     low = [s.score_percent for s in suggested if s.reason == "Low Score"]
-    assert low == sorted(low)  # weakest first
+    scored = [score for score in low if score is not None]
+    assert scored == low and scored == sorted(scored)  # every low score has one, weakest first
     reasons = [s.reason for s in suggested]
     assert reasons == sorted(reasons, key=lambda r: r != "Low Score")  # low scores before not started
 

@@ -92,4 +92,5 @@ def test_key_formats_live_only_in_data_modules(path):
         elif isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant):
             texts.append(str(node.values[0].value))
         for text in texts:
-            assert not KEY_LITERAL.match(text), f"{path.relative_to(ROOT)}:{node.lineno} builds a key: {text!r}"
+            where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', '?')}"
+            assert not KEY_LITERAL.match(text), f"{where} builds a key: {text!r}"

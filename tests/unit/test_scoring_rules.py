@@ -54,7 +54,9 @@ class TestSelection:
         assert selection_problem({"a", "b", "c"}, "multi", ["a", "c"]) is None
 
     def test_refusals_name_the_problem(self):
-        assert selection_problem({"a", "b"}, "single", ["a", "b"]).kind == "too_many"
-        assert selection_problem({"a", "b"}, "multi", ["a", "a"]).kind == "duplicate_option"
+        too_many = selection_problem({"a", "b"}, "single", ["a", "b"])
+        assert too_many is not None and too_many.kind == "too_many"
+        twice = selection_problem({"a", "b"}, "multi", ["a", "a"])
+        assert twice is not None and twice.kind == "duplicate_option"
         unknown = selection_problem({"a", "b"}, "multi", ["a", "z"])
-        assert unknown.kind == "unknown_option" and "z" in unknown.message
+        assert unknown is not None and unknown.kind == "unknown_option" and "z" in unknown.message
