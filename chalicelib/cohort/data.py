@@ -354,6 +354,11 @@ def save_paper_stats(session_id: str, counts: dict[str, QuestionCounts], as_of: 
     PaperStats(*paper_stats_key(session_id), as_of=as_of, body=body).save()
 
 
+def paper_stats_ref(session_id: str) -> PaperStats:
+    """A keys-only handle (to delete with the learner's account)."""
+    return PaperStats(*paper_stats_key(session_id))
+
+
 def paper_counts(stats: PaperStats) -> dict[str, QuestionCounts]:
     return {
         q: QuestionCounts(

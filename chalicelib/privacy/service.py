@@ -11,6 +11,7 @@ from chalicelib.accounts import data as accounts
 from chalicelib.accounts import service as account_service
 from chalicelib.analytics import data as analytics
 from chalicelib.audit import data as audit
+from chalicelib.cohort import data as cohort
 from chalicelib.core import clock
 from chalicelib.core.config import get_settings
 from chalicelib.core.db import TableItem, delete_items, kind_of, partition_items, user_pk
@@ -112,6 +113,8 @@ def erase(principal: Principal, password: str, code: str | None) -> dict[str, in
         raise Unauthorized("A current two-factor code is needed to delete the account.")
     own, attached = _items_of(principal.user_id)
     attached += accounts.one_time_tokens(principal.user_id)  # verification and reset links
+    # the statistics kept for each sitting's review (keys only: a sitting may have none yet)
+    attached += [cohort.paper_stats_ref(i.session_id) for i in own if isinstance(i, ExamSession)]
     today = local_date(clock.now(), "UTC")
     markers = analytics.active_markers(principal.user_id, rules.active_days(today))
     claim = accounts.email_claim_ref(user.email)

@@ -101,14 +101,17 @@ def test_the_export_holds_every_item_of_the_user_and_no_secret(client, bank, str
 def test_erasure_leaves_nothing_and_the_address_can_register_again(client, bank, stream):
     registered = register(client, "leaver@example.com")
     token, user_id = registered["access"], registered["user"]["id"]
-    study(client, token, bank, stream)
+    _, exam = study(client, token, bank, stream)
     assert everything_of(user_id)
+    assert any(i["type"] == "CohortPaperStats" for i in everything_of(exam["id"]))  # the review's statistics
     wrong_password = client.request("DELETE", "/me", {"password": "Not-the-password-1"}, token=token)
     assert wrong_password.status == 401
     erased = client.request("DELETE", "/me", {"password": PASSWORD}, token=token)
     assert erased.status == 200 and erased.json["deleted_items"] > 10
     stream.poll_once()  # the deletions flow through the pipeline: nothing may come back
     assert everything_of(user_id) == []
+    # nothing keyed by the learner's sittings either (the audit log keeps their opaque ids, by design)
+    assert [i["type"] for i in everything_of(exam["id"]) if i["type"] != "AuditEvent"] == []
     assert accounts_data.is_erased(user_id)
     assert client.get("/me", token=token).status == 401
     assert register(client, "leaver@example.com")["user"]["id"] != user_id
