@@ -62,6 +62,7 @@ ALARMED = {
     ("AWS/Lambda", "Throttles", "openmrcs-${Stage}"),
     ("AWS/Lambda", "Throttles", "openmrcs-${Stage}-table_stream"),
     ("AWS/Lambda", "Throttles", "openmrcs-${Stage}-task_worker"),
+    ("AWS/Lambda", "Errors", "openmrcs-${Stage}-roll_up_question_statistics"),  # statistics going stale
     ("AWS/ApiGateway", "5XXError", None),
     ("AWS/DynamoDB", "ReadThrottleEvents", None),
     ("AWS/DynamoDB", "WriteThrottleEvents", None),
