@@ -496,4 +496,9 @@ def on_user_facing_change(change: StreamChange) -> list[FollowUp]:
     if change.item_type == "User" and change.event_name != "INSERT" and not moved:
         return []
     user_id = data.user_of(str((new or old).get("PK", "")))
-    return [_rebuild(user_id)] if user_id else []
+    if not user_id:
+        return []
+    follow_ups = [_rebuild(user_id)]
+    if change.item_type == "User" and old.get("exam_date") and not new.get("exam_date"):
+        follow_ups.append(FollowUp(f"plan-cleared:{user_id}", lambda: snapshot.clear_plan_inputs(user_id)))
+    return follow_ups

@@ -123,7 +123,15 @@ def rebuild(user_id: str) -> None:
         return  # an erased account gets no new dashboard from late stream records
     body, inputs = build(user_id, user)
     data.save_snapshot(user_id, started, body)
-    review_data.save_plan_inputs(user_id, started, inputs)
+    if user.exam_date:  # without one the plan has nothing to plan: no write (clear_plan_inputs)
+        review_data.save_plan_inputs(user_id, started, inputs)
+
+
+def clear_plan_inputs(user_id: str) -> None:
+    """The exam date was cleared: the plan's inputs say so, stamped now, so that a rebuild which
+    read the profile before the change (and started earlier) cannot put the old date back."""
+    started = clock.now().isoformat(timespec="microseconds")
+    review_data.save_plan_inputs(user_id, started, {"exam_date": None, "daily_minutes": None})
 
 
 def empty() -> dict[str, Any]:

@@ -55,6 +55,28 @@ def test_the_profile_takes_an_exam_date_and_a_daily_budget(client, bank):
     assert cleared.status == 200 and cleared.json["exam_date"] is None
 
 
+def test_a_cleared_exam_date_ends_the_plan_and_learners_without_one_cost_no_plan_write(client, bank, stream):
+    from local_stack.meter import metering
+
+    token = register(client)["access"]
+    session = start(client, token, categories=["anatomy"], question_count=2)
+    by_id = answers_by_id(bank)
+    first = session["question_ids"][0]
+    body = {"question_id": first, "selected_option_ids": right(by_id[first]), "time_spent_sec": 30}
+    assert client.post(f"/practice/sessions/{session['id']}/attempts", body, token=token).status == 200
+    with metering() as meter:
+        stream.poll_once()  # the answer and the dashboard rebuild: no exam date, no plan inputs
+    assert meter.wcu_of("PlanInputs") == 0 and meter.wcu_of("DashboardSnapshot") > 0
+
+    assert set_plan(client, token, exam_date=day(20), daily_minutes=30).status == 200
+    stream.poll_once()
+    assert plan(client, token).status == 200
+    assert set_plan(client, token, exam_date=None).status == 200
+    stream.poll_once()
+    refused = plan(client, token)
+    assert refused.status == 409 and refused.json["error"]["code"] == "plan_not_set"
+
+
 def test_todays_new_questions_cover_the_bank_before_the_exam(client, bank, stream):
     token = register(client)["access"]
     assert set_plan(client, token, exam_date=day(10), daily_minutes=30).status == 200
