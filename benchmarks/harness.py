@@ -47,14 +47,18 @@ class Api:
     def __init__(self, client: Any) -> None:
         self._client = client
 
-    def call(self, method: str, path: str, body: Any = None, token: str | None = None) -> Measured:
+    def call(
+        self, method: str, path: str, body: Any = None, token: str | None = None, *, capacity: bool = True
+    ) -> Measured:
+        """One request, metered: operations always, capacity units unless `capacity` is False (sizing
+        them reads items again, which a latency measurement must not include)."""
         from local_stack.meter import metering
 
         headers = {"Content-Type": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         payload = b"" if body is None else json.dumps(body).encode()
-        with metering() as meter:
+        with metering(capacity=capacity) as meter:
             response = self._client.http.request(method, "/api/v1" + path, headers=headers, body=payload)
         parsed = json.loads(response.body) if response.body else None
         return Measured(response.status_code, parsed, dict(meter.operations), meter.rcu, meter.wcu)

@@ -17,7 +17,7 @@ SEED_PASSWORD = "ChangeMe-123!"
 
 def _timed(api: Api, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[float, Any]:
     started = time.perf_counter()
-    response = api.call(method, path, body, token)
+    response = api.call(method, path, body, token, capacity=False)
     elapsed = (time.perf_counter() - started) * 1000
     if response.status >= 400:
         raise RuntimeError(f"{method} {path} -> {response.status}: {response.body}")
