@@ -1,8 +1,9 @@
 """How the cohort answered: pure rules (no I/O, no clock). The rules are documented, with their
 parameters, in docs/learning.md ("Question statistics" and "Item analysis").
 
-A question's statistics are counters that only ever grow by what a batch of answers adds (the
-pipeline adds them exactly once, inside the transaction that applies the answers), so everything
+A question's statistics are counters that only ever grow by what answers add (exactly once: in the
+transaction that applies a learner's answers, or through the ledger's roll-up; `by_ledger` says
+which costs less), so everything
 shown is derived here from sums: the share choosing each option, the % correct, the median time
 from a histogram of answer times, and, from exam answers only, the sufficient statistics of the
 item analysis (difficulty, point-biserial discrimination with the item left out of the total, and
