@@ -461,9 +461,8 @@ def _roll_up_now() -> None:
     """A submitted paper's statistics (and its review's) are rolled up at once rather than within
     the minute: its learner is likely to open the review next. Best effort: a failure is left to
     the minute's job (the roll-up is safe to run anywhere, at any time) and fails no record."""
-    now = clock.now()
     try:
-        cohort_service.roll_up(int(now.timestamp() * 1000), clock.iso(now), max_runs=1)
+        cohort_service.roll_up(clock.now(), max_runs=1)
     except Exception:
         logger.exception("immediate roll-up of the cohort's statistics failed; the minute's job will do it")
 
@@ -499,6 +498,6 @@ def on_user_facing_change(change: StreamChange) -> list[FollowUp]:
     if not user_id:
         return []
     follow_ups = [_rebuild(user_id)]
-    if change.item_type == "User" and old.get("exam_date") and not new.get("exam_date"):
+    if change.item_type == "User" and new and old.get("exam_date") and not new.get("exam_date"):
         follow_ups.append(FollowUp(f"plan-cleared:{user_id}", lambda: snapshot.clear_plan_inputs(user_id)))
     return follow_ups

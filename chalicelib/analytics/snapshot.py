@@ -130,6 +130,8 @@ def rebuild(user_id: str) -> None:
 def clear_plan_inputs(user_id: str) -> None:
     """The exam date was cleared: the plan's inputs say so, stamped now, so that a rebuild which
     read the profile before the change (and started earlier) cannot put the old date back."""
+    if accounts.is_erased(user_id):
+        return  # a late record of an erased account must not recreate its data
     started = clock.now().isoformat(timespec="microseconds")
     review_data.save_plan_inputs(user_id, started, {"exam_date": None, "daily_minutes": None})
 

@@ -12,5 +12,4 @@ from chalicelib.core.jobs import job
 @job("roll_up_question_statistics")
 def roll_up_question_statistics() -> dict[str, Any]:
     """Every minute: the ledger's waiting answers join their questions' statistics."""
-    now = clock.now()
-    return service.roll_up(int(now.timestamp() * 1000), clock.iso(now))
+    return service.roll_up(clock.now())

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 from chalicelib.cohort import data, rules
 from chalicelib.cohort.data import PaperStats, QuestionStat, TemplateStat
 from chalicelib.cohort.schemas import ItemAnalysisOut, OptionShareOut, QuestionStatsOut, StandingOut
+from chalicelib.core import clock
 from chalicelib.core.db import TableItem
 
 
@@ -67,10 +69,11 @@ def exam_review_reads(
 UPDATE_WORKERS = 8  # concurrent UpdateItems of one run (botocore's clients are thread-safe)
 
 
-def roll_up(now_ms: int, as_of: str, *, max_runs: int = 20) -> dict[str, int]:
+def roll_up(now: datetime, *, max_runs: int = 20) -> dict[str, int]:
     """Adds the ledger's waiting entries to the statistics, run by run until none waits (at most
     `max_runs`), exactly once (see cohort.data); a run that crashed part way is taken over and
     finished first."""
+    now_ms, as_of = int(now.timestamp() * 1000), clock.iso(now)
     done: Counter[str] = Counter()
     for _ in range(max_runs):
         run = data.open_run(now_ms, rules.LEASE_MS, rules.RUN_ENTRIES)

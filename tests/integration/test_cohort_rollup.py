@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -67,7 +68,7 @@ def deliver(stream: StreamPoller) -> None:
 
 
 def roll_up(now_ms: int) -> dict[str, int]:
-    return cohort_service.roll_up(now_ms, AS_OF)
+    return cohort_service.roll_up(datetime.fromtimestamp(now_ms / 1000, UTC))
 
 
 def assert_all_counted(sessions: list[str], message: str = "") -> None:

@@ -125,8 +125,10 @@ def test_late_stream_records_do_not_recreate_an_erased_learner(client, bank, str
     session = start(client, token, categories=["anatomy"], question_count=2)
     for qid in session["question_ids"]:
         answer(client, token, session["id"], qid, right(by_id[qid]))
+    assert client.patch("/me", {"exam_date": "2027-06-01", "daily_minutes": 30}, token=token).status == 200
+    assert client.patch("/me", {"exam_date": None}, token=token).status == 200  # a cleared date
     assert client.request("DELETE", "/me", {"password": PASSWORD}, token=token).status == 200
-    stream.poll_once()  # the answers' INSERT records arrive after the erasure
+    stream.poll_once()  # the answers' and the profile's records arrive after the erasure
     assert everything_of(user_id) == []
 
 
