@@ -6,6 +6,7 @@ local server after a reseed) can drop them all at once: no state leaks from one 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
@@ -22,25 +23,43 @@ class TtlCache(Generic[V]):
     def __init__(self, name: str, ttl_sec: float, *, max_entries: int = 1024) -> None:
         self.name, self.ttl_sec, self.max_entries = name, ttl_sec, max_entries
         self._entries: dict[Hashable, tuple[float, V]] = {}
+        self._loading: dict[Hashable, threading.RLock] = {}
+        self._loading_guard = threading.Lock()
         _registry.append(self)  # type: ignore[arg-type]
 
     def get_or_load(self, key: Hashable, load: Callable[[], V], *, keep: Callable[[V], bool] = lambda _: True) -> V:
-        """The cached value, or `load()`'s, stored only if `keep` accepts it."""
-        now = time.time()
+        """The cached value, or `load()`'s, stored only if `keep` accepts it. One load per key at a
+        time: threads that miss together (a process serving many requests, as the local server
+        does, when a shared entry expires) wait for the first one's value instead of each reading
+        the table; measured, 51 identical Queries within 4 s under 20 clients before this."""
+        found = self._fresh(key)
+        if found is not None:
+            return found[0]
+        with self._loading_lock(key):
+            found = self._fresh(key)  # loaded by another thread while this one waited
+            if found is not None:
+                return found[0]
+            value = load()
+            if keep(value):
+                self.put(key, value)
+            return value
+
+    def _fresh(self, key: Hashable) -> tuple[V] | None:
         entry = self._entries.get(key)
-        if entry is not None and now - entry[0] <= self.ttl_sec:
-            return entry[1]
-        value = load()
-        if keep(value):
-            if len(self._entries) >= self.max_entries:
-                self._entries.clear()  # bounded memory; a cold miss is cheap
-            self._entries[key] = (now, value)
-        return value
+        if entry is not None and time.time() - entry[0] <= self.ttl_sec:
+            return (entry[1],)
+        return None
+
+    def _loading_lock(self, key: Hashable) -> threading.RLock:
+        with self._loading_guard:
+            if len(self._loading) >= self.max_entries:
+                self._loading.clear()  # bounded; a waiting thread keeps its own reference
+            return self._loading.setdefault(key, threading.RLock())  # re-entrant: a load may read its own key
 
     def put(self, key: Hashable, value: V) -> None:
         """Store a value this container just learnt (for example, by writing it)."""
         if len(self._entries) >= self.max_entries:
-            self._entries.clear()
+            self._entries.clear()  # bounded memory; a cold miss is cheap
         self._entries[key] = (time.time(), value)
 
     def invalidate(self, key: Hashable) -> None:
@@ -53,6 +72,7 @@ class TtlCache(Generic[V]):
 
     def clear(self) -> None:
         self._entries.clear()
+        self._loading.clear()
 
 
 def reset_all_caches() -> None:
