@@ -16,9 +16,14 @@ import subprocess
 import sys
 import threading
 import time
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import unquote
+
+from local_stack import heap
+
+SETTLE_SIGNAL = getattr(signal, "SIGUSR1", None)  # POSIX only; elsewhere the seeds stay unfrozen
 
 
 class KeepAliveWSGIHandler(BaseHTTPRequestHandler):
@@ -31,6 +36,8 @@ class KeepAliveWSGIHandler(BaseHTTPRequestHandler):
     wbufsize = 1 << 16  # buffered: headers and body leave in one send (no Nagle / delayed-ACK stall)
     disable_nagle_algorithm = True
     app: Any = None
+    # X-Amz-Target prefix -> moto's handler, called without the Flask app in front of it
+    direct: ClassVar[dict[str, Any]] = {}
 
     def handle_one_request(self) -> None:
         self.raw_requestline = self.rfile.readline(65537)
@@ -84,6 +91,9 @@ class KeepAliveWSGIHandler(BaseHTTPRequestHandler):
             started[:] = [status, headers]
             return lambda chunk: None  # moto never uses the legacy write callable
 
+        handler = self.direct.get(str(environ.get("HTTP_X_AMZ_TARGET", "")).partition(".")[0])
+        if handler is not None:
+            return self._call_directly(handler, environ)
         result = self.app(environ, start_response)
         try:
             data = b"".join(result)
@@ -91,6 +101,28 @@ class KeepAliveWSGIHandler(BaseHTTPRequestHandler):
             if hasattr(result, "close"):
                 result.close()
         return started[0], started[1], data
+
+    @staticmethod
+    def _call_directly(handler: Any, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+        """A DynamoDB (or Streams) call straight to moto's handler, as moto's Flask route would
+        make it: measured 0.20 instead of 0.35-0.41 ms of CPU per GetItem, in a process that
+        serves every API process's calls. moto answers service errors itself (400 + __type)."""
+        from moto.core.request import Request
+
+        from local_stack import moto_patches
+
+        request = Request(environ)
+        request.from_wsgi_server = True
+        try:
+            with moto_patches.one_request_at_a_time():  # atomic, as the Flask path is (moto_patches 1.)
+                code, headers, body = handler.dispatch(request, request.raw_url, dict(request.headers))
+        except Exception:  # what Flask would answer for a bug in moto: the SDK retries a 500
+            logging.getLogger(__name__).exception("moto failed on %s", environ.get("HTTP_X_AMZ_TARGET"))
+            return "500 Internal Server Error", [("Content-Type", "application/json")], b'{"__type": "InternalFailure"}'
+        data = body.encode() if isinstance(body, str) else bytes(body)
+        # moto echoes the status among its headers; it is the status line's job
+        listed = [(str(name), str(value)) for name, value in headers.items() if name.lower() != "status"]
+        return f"{code} {HTTPStatus(int(code)).phrase}", listed, data
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # one line per DynamoDB call is noise
@@ -102,6 +134,8 @@ class _Server(ThreadingHTTPServer):
 
 
 def serve(port: int) -> None:
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from local_stack import moto_patches
@@ -109,12 +143,25 @@ def serve(port: int) -> None:
     moto_patches.install()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     KeepAliveWSGIHandler.app = DomainDispatcherApplication(create_backend_app)
+    KeepAliveWSGIHandler.direct = {
+        "DynamoDB_20120810": DynamoHandler,
+        "DynamoDBStreams_20120810": DynamoDBStreamsHandler,
+    }
+    heap.settle()  # moto's imports
+    if SETTLE_SIGNAL is not None:  # sent by `settle` once the table is seeded
+        signal.signal(SETTLE_SIGNAL, lambda *_: heap.settle())
     server = _Server(("127.0.0.1", port), KeepAliveWSGIHandler)
     threading.Thread(target=server.serve_forever, name="dynamodb", daemon=True).start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C on `make dev` reaches the whole group
     stop.wait()
+
+
+def settle(child: subprocess.Popen[bytes]) -> None:
+    """Ask the server process to freeze its heap (local_stack.heap), e.g. once the seeds are in."""
+    if SETTLE_SIGNAL is not None:
+        child.send_signal(SETTLE_SIGNAL)
 
 
 def start(port: int, timeout_sec: float = 30.0) -> subprocess.Popen[bytes]:

@@ -168,6 +168,12 @@ def _cache_per_request_discovery() -> None:
     responses.method_names_from_class = cached  # type: ignore[attr-defined]
 
 
+def one_request_at_a_time() -> threading.RLock:
+    """The lock every moto request runs under (1. above), for a caller that dispatches to moto's
+    handlers itself (the local server's direct DynamoDB path)."""
+    return _lock
+
+
 def install() -> None:
     global _installed
     if _installed:

@@ -13,9 +13,11 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from typing import Any
 
-from local_stack import environment
+from local_stack import environment, heap
+from local_stack.connections import ConnectionCounts, leave_to_a_less_busy_process
 
 
 def _create_export_bucket(bucket: str, endpoint_url: str | None, region: str) -> None:
@@ -27,13 +29,15 @@ def _create_export_bucket(bucket: str, endpoint_url: str | None, region: str) ->
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
 
 
+STARTUP_TIMEOUT_SEC = 180.0
 LISTEN_FD = "OPENMRCS_LISTEN_FD"  # set for the extra API processes: the listening socket they share
 
 
-def server_classes() -> tuple[type, type]:
+def server_classes(counts: ConnectionCounts | None = None) -> tuple[type, type]:
     """chalice's local server, tuned for many keep-alive clients: headers and body go out in two
     writes, and with Nagle's algorithm the body then waits for the client's delayed ACK (~40 ms per
-    response); and the default listen backlog of 5 drops connections under 20 clients."""
+    response); the default listen backlog of 5 drops connections under 20 clients; and with
+    `counts` (several API processes) a new connection goes to the least busy process."""
     from chalice.local import ChaliceRequestHandler, ThreadedHTTPServer
 
     class DevRequestHandler(ChaliceRequestHandler):
@@ -44,6 +48,23 @@ def server_classes() -> tuple[type, type]:
 
     class DevHTTPServer(ThreadedHTTPServer):
         request_queue_size = 128
+
+        def get_request(self) -> tuple[socket.socket, Any]:
+            if counts is not None and leave_to_a_less_busy_process(self.socket, counts):
+                raise BlockingIOError("a less busy API process accepted the connection")
+            accepted: tuple[socket.socket, Any] = super().get_request()  # a lost race: OSError, ignored
+            return accepted
+
+        def process_request(self, request: Any, client_address: Any) -> None:
+            if counts is not None:
+                counts.add(1)
+            super().process_request(request, client_address)
+
+        def shutdown_request(self, request: Any) -> None:
+            """Once per accepted connection, when its thread is done with it."""
+            if counts is not None:
+                counts.add(-1)
+            super().shutdown_request(request)
 
         def server_bind(self) -> None:
             inherited = os.environ.get(LISTEN_FD)
@@ -59,6 +80,18 @@ def server_classes() -> tuple[type, type]:
         def server_activate(self) -> None:
             if os.environ.get(LISTEN_FD) is None:
                 super().server_activate()  # an inherited socket already listens
+            if counts is not None:  # several processes race to accept: the losers must not block
+                self.socket.setblocking(False)  # (accepted sockets still block)
+
+        def serve_forever(self, poll_interval: float = 0.5) -> None:
+            if counts is not None:
+                counts.serving()  # from now on it accepts: the others may leave connections to it
+            super().serve_forever(poll_interval)
+
+        def server_close(self) -> None:
+            if counts is not None:
+                counts.stopped()
+            super().server_close()
 
     return DevRequestHandler, DevHTTPServer
 
@@ -80,8 +113,12 @@ def main() -> None:
     environment.configure()
     signal.signal(signal.SIGTERM, _exit_on_signal)  # stop the child processes too, not only on Ctrl-C
     if args.worker:
-        with contextlib.suppress(KeyboardInterrupt, SystemExit):
-            _server(args.host, args.port).serve_forever()
+        worker = _server(args.host, args.port, ConnectionCounts.inherited())
+        try:
+            with contextlib.suppress(KeyboardInterrupt, SystemExit):
+                worker.serve_forever()
+        finally:
+            worker.server.server_close()
         return
     database = None
     if embedded:  # its own process: the API and the database do not share one interpreter lock
@@ -109,15 +146,22 @@ def main() -> None:
     threading.Thread(target=_minutely_jobs, args=(stop,), name="scheduled-jobs", daemon=True).start()
     if not args.no_seed:
         load_all()
-    server = _server(args.host, args.port)
+    counts = ConnectionCounts.create(args.workers) if args.workers > 1 else None
+    server = _server(args.host, args.port, counts)
     listening = server.server.socket.fileno()
-    worker_command = [sys.executable, "-m", "local_stack.server", "--worker"]
+    worker_command = [sys.executable, "-m", "local_stack.server", "--worker", "--host", args.host]
     workers = [
         subprocess.Popen(  # noqa: S603 (our own module)
-            worker_command, env={**os.environ, LISTEN_FD: str(listening)}, pass_fds=(listening,)
+            [*worker_command, "--port", str(args.port)],
+            env={**os.environ, LISTEN_FD: str(listening), **counts.inheritable_env(index)},
+            pass_fds=(listening, counts.fd),
         )
-        for _ in range(max(0, args.workers - 1))
+        for index in range(1, args.workers)
+        if counts is not None
     ]
+    _wait_until_ready(poller, counts)
+    if database is not None:
+        dynamodb.settle(database)  # the seeded table (and its stream) is long-lived too
     print(
         f"OpenMRCS API on http://{args.host}:{args.port}/api/v1 (docs: /api/v1/docs; {args.workers} processes); "
         f"DynamoDB at {settings.dynamodb_endpoint_url}; outbox in {settings.outbox_path}",
@@ -153,11 +197,25 @@ def _minutely_jobs(stop: threading.Event) -> None:
                 logging.getLogger(__name__).exception("scheduled job %s failed", name)
 
 
+def _wait_until_ready(poller: Any, counts: ConnectionCounts | None) -> None:
+    """Announce the API once what the developer will use is there: the seeds' stream records
+    delivered (the search index, the statistics; measured, the first exam submitted within ~15 s
+    of start-up took 14 s to reach the dashboard behind them) and every API process serving."""
+    started = time.monotonic()
+    if not poller.wait_until_drained(timeout_sec=STARTUP_TIMEOUT_SEC):
+        print("the table's stream is still behind; dashboards may lag for a while", file=sys.stderr)
+    while counts is not None and not counts.all_serving(but=0):
+        if time.monotonic() - started > STARTUP_TIMEOUT_SEC:
+            print("an API process is not serving yet; the others take its connections", file=sys.stderr)
+            break
+        time.sleep(0.1)
+
+
 def _exit_on_signal(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
-def _server(host: str, port: int) -> Any:
+def _server(host: str, port: int, counts: ConnectionCounts | None = None) -> Any:
     """One API process: the app behind chalice's local server (the stream and seeds are the first
     process's work; every process reads and writes the same embedded DynamoDB)."""
     from chalice.config import Config
@@ -170,8 +228,9 @@ def _server(host: str, port: int) -> Any:
 
     load_all(ROUTES)  # a developer's first request should not wait for imports (Lambda's does)
     gateway.install()
+    heap.settle()
     config = Config.create(chalice_stage="local", app_name="openmrcs", project_dir=os.getcwd())
-    handler_cls, server_cls = server_classes()
+    handler_cls, server_cls = server_classes(counts)
     return LocalDevServer(app, config, host, port, handler_cls=handler_cls, server_cls=server_cls)
 
 

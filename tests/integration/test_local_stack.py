@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -56,6 +57,25 @@ def test_partial_batch_response_names_the_failed_record(client, stream, seen_use
     failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
     poisoned = [r for r in records if r["dynamodb"].get("NewImage", {}).get("type", {}).get("S") == "User"]
     assert failed == {poisoned[0]["dynamodb"]["SequenceNumber"]}
+
+
+def test_the_running_poller_reports_when_what_was_written_before_has_been_delivered(client, stream, seen_users):
+    """`make dev` announces the API only once the seeds' records are delivered: waiting returns
+    after every record written before the call reached the handler, not merely after a poll."""
+    stop = threading.Event()
+    runner = threading.Thread(target=stream.run, args=(stop, 0.01), daemon=True)
+    runner.start()
+    try:
+        assert stream.wait_until_drained(timeout_sec=10)  # nothing written yet
+        names = [f"Learner {n}" for n in range(3)]
+        for name in names:
+            register(client, name=name)
+        assert stream.wait_until_drained(timeout_sec=10)
+        assert sorted(c.new["display_name"] for c in seen_users if c.event_name == "INSERT") == names
+    finally:
+        stop.set()
+        runner.join(timeout=10)
+    assert not stream.wait_until_drained(timeout_sec=0.05)  # stopped: nothing polls any more
 
 
 def test_seed_loading_is_idempotent():
