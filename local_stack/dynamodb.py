@@ -114,7 +114,7 @@ class KeepAliveWSGIHandler(BaseHTTPRequestHandler):
         request = Request(environ)
         request.from_wsgi_server = True
         try:
-            with moto_patches.one_request_at_a_time():  # atomic, as the Flask path is (moto_patches 1.)
+            with moto_patches.one_request(str(environ.get("HTTP_X_AMZ_TARGET", ""))):  # as the Flask path
                 code, headers, body = handler.dispatch(request, request.raw_url, dict(request.headers))
         except Exception:  # what Flask would answer for a bug in moto: the SDK retries a 500
             logging.getLogger(__name__).exception("moto failed on %s", environ.get("HTTP_X_AMZ_TARGET"))

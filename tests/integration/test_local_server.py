@@ -220,10 +220,9 @@ def test_a_direct_dynamodb_call_runs_under_motos_request_lock():
     held: list[bool] = []
 
     def another_request_would_wait() -> None:
-        lock = moto_patches.one_request_at_a_time()
-        acquired = lock.acquire(blocking=False)
+        acquired = moto_patches._lock.acquire(blocking=False)
         if acquired:
-            lock.release()
+            moto_patches._lock.release()
         held.append(not acquired)
 
     class Probe:

@@ -141,3 +141,60 @@ def test_create_admin_cli_enforces_the_password_policy(monkeypatch):
     monkeypatch.setenv("OPENMRCS_ADMIN_PASSWORD", "password123")
     assert main(["create-admin", "--email", "weak@example.com"]) == 2
     assert data.get_email_claim("weak@example.com") is None
+
+
+def test_an_index_query_sees_every_write_made_before_it():
+    """The embedded DynamoDB keeps its index groupings between writes only (moto_patches 3.): each
+    put, update, delete and cancelled transaction shows in the next Query, and reads in between
+    reuse the grouping."""
+    import boto3
+
+    from chalicelib.core.config import get_settings
+
+    client, table = boto3.client("dynamodb"), get_settings().table_name
+
+    def on_index(value: str) -> list[str]:
+        found = client.query(
+            TableName=table,
+            IndexName="GSI1",
+            KeyConditionExpression="GSI1PK = :v",
+            ExpressionAttributeValues={":v": {"S": value}},
+        )["Items"]
+        return sorted(item["PK"]["S"] for item in found)
+
+    def put(pk: str, index_value: str) -> None:
+        item = {"PK": {"S": pk}, "SK": {"S": "X"}, "GSI1PK": {"S": index_value}, "GSI1SK": {"S": pk}}
+        client.put_item(TableName=table, Item=item)
+
+    put("probe-1", "index-a")
+    assert on_index("index-a") == ["probe-1"]
+    put("probe-2", "index-a")
+    assert on_index("index-a") == ["probe-1", "probe-2"] and on_index("index-a") == ["probe-1", "probe-2"]
+    client.update_item(
+        TableName=table,
+        Key={"PK": {"S": "probe-1"}, "SK": {"S": "X"}},
+        UpdateExpression="SET GSI1PK = :b",
+        ExpressionAttributeValues={":b": {"S": "index-b"}},
+    )
+    assert (on_index("index-a"), on_index("index-b")) == (["probe-2"], ["probe-1"])
+    client.delete_item(TableName=table, Key={"PK": {"S": "probe-2"}, "SK": {"S": "X"}})
+    assert on_index("index-a") == []
+    with pytest.raises(client.exceptions.TransactionCanceledException):
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {"PK": {"S": "probe-3"}, "SK": {"S": "X"}, "GSI1PK": {"S": "index-a"}},
+                    }
+                },
+                {
+                    "ConditionCheck": {
+                        "TableName": table,
+                        "Key": {"PK": {"S": "probe-missing"}, "SK": {"S": "X"}},
+                        "ConditionExpression": "attribute_exists(PK)",
+                    }
+                },
+            ]
+        )
+    assert on_index("index-a") == []
