@@ -17,15 +17,12 @@ import struct
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 
 SLOT = struct.Struct("q")
 MAX_DEFERRAL_SEC = 0.05  # then accept anyway: the least busy process may be stuck or gone
 RECHECK_SEC = 0.001
 COUNTS_FD = "OPENMRCS_CONNECTION_COUNTS_FD"  # set for the extra API processes: the shared counts
 PROCESS_INDEX = "OPENMRCS_PROCESS_INDEX"  # which slot is this process's own
-
-
 NOT_SERVING = -1  # a process still starting (importing every domain takes seconds) or stopped
 
 
@@ -88,13 +85,11 @@ class ConnectionCounts:
         return all(own <= other for other in others if other != NOT_SERVING)
 
 
-def leave_to_a_less_busy_process(
-    listening: socket.socket, counts: ConnectionCounts, clock: Callable[[], float] = time.monotonic
-) -> bool:
+def leave_to_a_less_busy_process(listening: socket.socket, counts: ConnectionCounts) -> bool:
     """Wait while a less busy process may take the pending connection. True when it did (this
     process should not accept); False when this process should accept it."""
-    deadline = clock() + MAX_DEFERRAL_SEC
-    while not counts.least_busy() and clock() < deadline:
+    deadline = time.monotonic() + MAX_DEFERRAL_SEC
+    while not counts.least_busy() and time.monotonic() < deadline:
         time.sleep(RECHECK_SEC)
         if not select.select([listening], [], [], 0)[0]:
             return True  # no connection is pending any more: another process accepted it
