@@ -85,15 +85,15 @@ class KeepAliveWSGIHandler(BaseHTTPRequestHandler):
             key = name.upper().replace("-", "_")
             if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
                 environ[f"HTTP_{key}"] = value
+        handler = self.direct.get(str(environ.get("HTTP_X_AMZ_TARGET", "")).partition(".")[0])
+        if handler is not None:
+            return self._call_directly(handler, environ)
         started: list[Any] = []
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             started[:] = [status, headers]
             return lambda chunk: None  # moto never uses the legacy write callable
 
-        handler = self.direct.get(str(environ.get("HTTP_X_AMZ_TARGET", "")).partition(".")[0])
-        if handler is not None:
-            return self._call_directly(handler, environ)
         result = self.app(environ, start_response)
         try:
             data = b"".join(result)

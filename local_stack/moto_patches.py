@@ -134,8 +134,8 @@ def _narrowed_query(original: Any) -> Any:
         # moto's backend passes index_name as the 8th positional argument
         index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
         conditions = kwargs.get("hash_key_conditions") or []
-        if index_name:
-            candidates = _index_items(self, conditions)
+        if index_name and len(conditions) == 1:  # an index Query names exactly its hash key
+            candidates = _index_items(self, *conditions[0])
         elif hash_key is not None and self.range_key_attr:
             candidates = list(self.items.get(hash_key, {}).values())
         else:
@@ -149,12 +149,9 @@ def _narrowed_query(original: Any) -> Any:
     return query
 
 
-def _index_items(table: Any, conditions: list[tuple[str, Any]]) -> list[Any]:
-    """The items whose index hash key is the condition's value, from a grouping of the table by
+def _index_items(table: Any, name: str, value: Any) -> list[Any]:
+    """The items whose `name` (an index's hash key) is `value`, from a grouping of the table by
     that attribute made since the last possible write."""
-    if len(conditions) != 1:
-        return _matching(table, conditions)
-    name, value = conditions[0]
     kept = table.__dict__.setdefault("_openmrcs_index_groups", {})
     writes, groups = kept.get(name, (None, None))
     if writes != _writes or groups is None:
@@ -166,20 +163,6 @@ def _index_items(table: Any, conditions: list[tuple[str, Any]]) -> list[Any]:
                     groups.setdefault((found.type, found.value), []).append(item)
         kept[name] = (_writes, groups)
     return list(groups.get((value.type, value.value), []))
-
-
-def _matching(table: Any, conditions: list[tuple[str, Any]]) -> list[Any]:
-    wanted = [(name, value.type, value.value) for name, value in conditions]
-    matches = []
-    for partition in table.items.values():
-        for item in partition.values() if table.range_key_attr else [partition]:
-            attrs = item.attrs
-            if all(
-                (found := attrs.get(name)) is not None and found.type == kind and found.value == value
-                for name, kind, value in wanted
-            ):
-                matches.append(item)
-    return matches
 
 
 _DIRECT_JSON_READS = frozenset({"Query", "GetItem", "BatchGetItem", "TransactGetItems"})

@@ -163,8 +163,7 @@ def test_an_index_query_sees_every_write_made_before_it():
         return sorted(item["PK"]["S"] for item in found)
 
     def put(pk: str, index_value: str) -> None:
-        item = {"PK": {"S": pk}, "SK": {"S": "X"}, "GSI1PK": {"S": index_value}, "GSI1SK": {"S": pk}}
-        client.put_item(TableName=table, Item=item)
+        client.put_item(TableName=table, Item=_probe(pk, index_value))
 
     put("probe-1", "index-a")
     assert on_index("index-a") == ["probe-1"]
@@ -185,7 +184,7 @@ def test_an_index_query_sees_every_write_made_before_it():
                 {
                     "Put": {
                         "TableName": table,
-                        "Item": {"PK": {"S": "probe-3"}, "SK": {"S": "X"}, "GSI1PK": {"S": "index-a"}},
+                        "Item": _probe("probe-3", "index-a"),
                     }
                 },
                 {
@@ -198,3 +197,8 @@ def test_an_index_query_sees_every_write_made_before_it():
             ]
         )
     assert on_index("index-a") == []
+
+
+def _probe(pk: str, index_value: str) -> dict[str, dict[str, str]]:
+    """An item on GSI1 (both of its keys set: an item missing either is not on the index)."""
+    return {"PK": {"S": pk}, "SK": {"S": "X"}, "GSI1PK": {"S": index_value}, "GSI1SK": {"S": pk}}

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
 from chalicelib.core.cache import TtlCache, reset_all_caches
 
 
-def _misses_together(cache: TtlCache[str], key: str, load: object, threads: int = 12) -> list[object]:
-    start, results = threading.Barrier(threads), []
-    lock = threading.Lock()
+def _misses_together(cache: TtlCache[str], key: str, load: Callable[[], str], threads: int = 12) -> list[str]:
+    start, results, lock = threading.Barrier(threads), [], threading.Lock()
 
     def reader() -> None:
         start.wait()
-        try:
-            value: object = cache.get_or_load(key, load)  # type: ignore[arg-type]
-        except RuntimeError as exc:
-            value = exc
+        value = cache.get_or_load(key, load)
         with lock:
             results.append(value)
 
