@@ -52,9 +52,12 @@ def _wire_the_edge() -> None:
 
 
 if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):  # on Lambda only: tests and tooling import without AWS
-    from chalicelib.core.db import warm_up
+    from chalicelib.core.lambda_init import collector_paused_then_frozen
 
-    warm_up()  # the DynamoDB client and its connection, created at init (not in the first request)
+    with collector_paused_then_frozen():  # init's objects live as long as the container
+        from chalicelib.core.db import warm_up
+
+        warm_up()  # the DynamoDB client and its connection, created at init (not in the first request)
 
 # Set per stage in .chalice/config.json from the infra stack's TableStreamArn output.
 TABLE_STREAM_ARN = os.environ.get(

@@ -43,6 +43,17 @@ def test_importing_the_app_imports_no_domain_and_no_heavy_library():
     assert not [m for m in HEAVY if m in loaded]
 
 
+def test_lambda_init_freezes_what_it_built_and_leaves_the_collector_on():
+    """On Lambda, init (imports, the DynamoDB client, the settings) runs with the collector paused
+    and ends with its objects frozen, so later full collections do not walk them."""
+    code = "import app, gc, json\nprint(json.dumps([gc.isenabled(), gc.get_freeze_count()]))"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "AWS_LAMBDA_FUNCTION_NAME": "api"}
+    output = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    enabled, frozen = json.loads(output.stdout.splitlines()[-1])
+    assert enabled
+    assert frozen > 50_000  # the init heap: pydantic, pynamodb, botocore's client and model
+
+
 def test_a_first_request_imports_its_own_domain_only():
     loaded = _modules_after(FIRST_REQUEST.format(module="app"))  # GET /health
     domains = {m.split(".")[1] for m in loaded if m.startswith("chalicelib.") and m.count(".") >= 2}
