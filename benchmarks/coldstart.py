@@ -135,9 +135,7 @@ def build_layout(root: Path) -> dict[str, Path]:
     return {"task": task, "layer": layer, "runtime": runtime}
 
 
-def _paired_medians(
-    paths: dict[str, Path], codes: tuple[str, ...], extra_env: dict[str, str], runs: int
-) -> list[float]:
+def paired_medians(paths: dict[str, Path], codes: tuple[str, ...], extra_env: dict[str, str], runs: int) -> list[float]:
     """The median wall time of each code in fresh interpreters, run in turn so that whatever else
     the machine is doing weighs on every side alike."""
     env = {
@@ -172,7 +170,7 @@ def cold_start_rows(runs: int = 15) -> list[str]:
             for stage, code, extra_env in STAGES:
                 # On Lambda (where app.py pauses its collector during init) also the paused bare app.
                 modules = ("bare", "app", "bare_paused") if extra_env else ("bare", "app")
-                bare, ours, *reference = _paired_medians(
+                bare, ours, *reference = paired_medians(
                     paths, tuple(code.format(module=m) for m in modules), extra_env, runs
                 )
                 ratio = ours / bare
