@@ -27,7 +27,7 @@ def test_init_runs_without_collections_and_its_objects_are_frozen_after():
     with collector_paused_then_frozen():
         assert not gc.isenabled()
         collections_before = sum(stats["collections"] for stats in gc.get_stats())
-        built = [Node() for _ in range(5_000)]  # 5x the youngest generation's threshold
+        built = [Node() for _ in range(5_000)]  # 7x the youngest generation's threshold (700)
         assert sum(stats["collections"] for stats in gc.get_stats()) == collections_before
     assert gc.isenabled()
     assert gc.get_freeze_count() >= len(built)
