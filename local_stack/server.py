@@ -131,10 +131,12 @@ def main() -> None:
 
     from app import app
     from chalicelib.core.config import get_settings
+    from chalicelib.core.db import warm_up
     from chalicelib.core.table_schema import create_table
     from local_stack.streams import StreamPoller
     from seeds.loader import load_all
 
+    warm_up()  # the DynamoDB client as Lambda's init builds it, before the seeds use it
     settings = get_settings()
     create_table(boto3.client("dynamodb", endpoint_url=settings.dynamodb_endpoint_url), settings.table_name)
     _create_export_bucket(settings.export_bucket, settings.s3_endpoint_url, settings.region)
@@ -222,10 +224,12 @@ def _server(host: str, port: int, counts: ConnectionCounts | None = None) -> Any
     from chalice.local import LocalDevServer
 
     from app import app
+    from chalicelib.core.db import warm_up
     from chalicelib.core.routing import load_all
     from chalicelib.route_index import ROUTES
     from local_stack import gateway
 
+    warm_up()  # as Lambda's init: built here, not by a request (the first process's already is)
     load_all(ROUTES)  # a developer's first request should not wait for imports (Lambda's does)
     gateway.install()
     heap.settle()

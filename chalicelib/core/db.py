@@ -9,11 +9,14 @@ import builtins
 import json
 import os
 import random
+import sys
 import time
 import zlib
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
+import botocore
+from botocore.config import Config as BotocoreConfig
 from pynamodb.attributes import Attribute, DiscriminatorAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.constants import BINARY
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
@@ -199,9 +202,25 @@ def typed(model: type[TableItem]) -> Action:
     return model.type.set(model)
 
 
+def client_user_agent() -> str:
+    """What the DynamoDB client sends as its User-Agent: the application, the SDK and Python.
+
+    botocore otherwise rebuilds its header for every call, twice (when the request is built and when
+    it is created), sanitising each of its components character by character: 0.12 of 1.22 ms of
+    CPU per GET /dashboard in-process (median of 12 paired runs). A user agent given in the client's
+    config is sent as it is, with the session's extras (powertools', chalice's) after it."""
+    python = ".".join(str(part) for part in sys.version_info[:3])
+    return f"openmrcs Botocore/{botocore.__version__} Python/{python}"
+
+
 def warm_up() -> None:
     """Builds the DynamoDB client (parsing botocore's service model) and fetches the signing secret
     now: called at Lambda init, which runs at full CPU before the first request, instead of inside
-    that first request."""
-    _ = TableItem._get_connection().connection.client
+    that first request; and by the local server before it serves or seeds anything."""
+    connection = TableItem._get_connection().connection
+    # pynamodb builds the client from the calling thread's botocore session, merging its own config
+    # (timeouts, retries) over that session's default: the user agent goes in the default. (A
+    # client some earlier call already built keeps botocore's header: this runs first.)
+    connection.session.set_default_client_config(BotocoreConfig(user_agent=client_user_agent()))
+    _ = connection.client
     _ = get_settings().jwt_secret

@@ -65,3 +65,21 @@ def test_warm_up_builds_the_client_and_reads_the_secret_before_the_first_request
     connection._client = None  # as in a fresh container
     warm_up()
     assert connection._client is not None
+
+
+def test_the_warmed_up_client_sends_a_fixed_user_agent_naming_the_app():
+    """botocore rebuilds its default User-Agent twice per call; the warmed-up client sends ours."""
+    from chalicelib.core.db import TableItem, client_user_agent, user_pk, warm_up
+
+    connection = TableItem._get_connection().connection
+    connection._client = None  # as in a fresh container
+    warm_up()
+    sent: list[str] = []
+
+    def capture(request, **_):
+        sent.append(request.headers["User-Agent"].decode())
+
+    connection.client.meta.events.register_first("before-send.dynamodb.GetItem", capture)
+    connection.get_item(TableItem.Meta.table_name, user_pk("nobody"), "PROFILE")
+    assert len(sent) == 1 and sent[0].startswith(client_user_agent())  # + the session's extras
+    assert "ua/2.1" not in sent[0]  # botocore's own (rebuilt) header carries its format version
