@@ -72,6 +72,14 @@ def test_a_first_request_imports_its_own_domain_only():
     assert not domains & {"exams", "practice", "analytics", "questions", "accounts", "privacy"}, domains
 
 
+def test_the_settings_are_read_without_a_settings_framework():
+    """GET /health reads the settings; they come from os.environ through pydantic alone, not through
+    pydantic-settings, whose import brought asyncio, argparse and python-dotenv into every cold start."""
+    loaded = _modules_after(FIRST_REQUEST.format(module="app"))
+    assert "chalicelib.core.config" in loaded
+    assert not {"pydantic_settings", "asyncio", "argparse", "dotenv"} & loaded
+
+
 def test_every_route_answers_through_its_lazily_imported_domain(client):
     """Each route of the index reaches its handler (an unknown one would 500 on its first call)."""
     from chalicelib.route_index import ROUTES
