@@ -79,7 +79,11 @@ def test_the_warmed_up_client_sends_a_fixed_user_agent_naming_the_app():
     def capture(request, **_):
         sent.append(request.headers["User-Agent"].decode())
 
-    connection.client.meta.events.register_first("before-send.dynamodb.GetItem", capture)
-    connection.get_item(TableItem.Meta.table_name, user_pk("nobody"), "PROFILE")
+    events = connection.client.meta.events
+    events.register_first("before-send.dynamodb.GetItem", capture)
+    try:
+        connection.get_item(TableItem.Meta.table_name, user_pk("nobody"), "PROFILE")
+    finally:
+        events.unregister("before-send.dynamodb.GetItem", capture)
     assert len(sent) == 1 and sent[0].startswith(client_user_agent())  # + the session's extras
     assert "ua/2.1" not in sent[0]  # botocore's own (rebuilt) header carries its format version
