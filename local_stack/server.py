@@ -113,6 +113,9 @@ def main() -> None:
     environment.configure()
     signal.signal(signal.SIGTERM, _exit_on_signal)  # stop the child processes too, not only on Ctrl-C
     if args.worker:
+        from chalicelib.core.db import warm_up
+
+        warm_up()  # the DynamoDB client as Lambda's init builds it, not in a request
         worker = _server(args.host, args.port, ConnectionCounts.inherited())
         try:
             with contextlib.suppress(KeyboardInterrupt, SystemExit):
@@ -224,12 +227,10 @@ def _server(host: str, port: int, counts: ConnectionCounts | None = None) -> Any
     from chalice.local import LocalDevServer
 
     from app import app
-    from chalicelib.core.db import warm_up
     from chalicelib.core.routing import load_all
     from chalicelib.route_index import ROUTES
     from local_stack import gateway
 
-    warm_up()  # as Lambda's init: built here, not by a request (the first process's already is)
     load_all(ROUTES)  # a developer's first request should not wait for imports (Lambda's does)
     gateway.install()
     heap.settle()
